@@ -1,0 +1,34 @@
+# Two commands for a new user: `make lab` and `make test` (see README).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: lab test lint unit bench fuzz clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,lab]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/01-quickstart.ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check orange_nb tests benchmarks
+	$(BIN)/ruff format --check orange_nb tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest tests notebooks --nbval-lax -p no:randomly $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+fuzz: $(STAMP)
+	ORANGE_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest tests/security -k fuzz
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,347 @@
+"""API calls of a session: URL building, retries, decoding, pages → one result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import frames, pagination
+from .oauth.errors import NetworkError, OrangeAPIError
+from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .oauth.presets import Endpoints
+
+log = logging.getLogger("orange_nb")
+
+
+@dataclass
+class Fetched:
+    """What one ``fetch`` brought back: the result, every response, and how long it took."""
+
+    result: Any = None
+    responses: list[httpx.Response] = field(default_factory=list)
+    pages: int = 0
+    rows: int | None = None
+    elapsed: float = 0.0
+    truncated: bool = False  # stopped at max_pages with more pages left
+
+
+def decode(response: httpx.Response) -> Any:
+    """The body as JSON when it is JSON, else text (or bytes when it is binary)."""
+    ctype = response.headers.get("content-type", "").lower()
+    body = response.content
+    if "json" in ctype or (not ctype and body[:1] in (b"{", b"[")):
+        if not body.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise OrangeAPIError(
+                response.status_code,
+                message="Malformed JSON",
+                description="the body is not valid JSON (cut short?)",
+                request_id=response.headers.get("x-oapi-request-id"),
+                url=str(response.request.url),
+                method=response.request.method,
+                advice="Try again; if it persists, the API is at fault.",
+            ) from None
+    if ctype.startswith("text/") or "xml" in ctype or "html" in ctype:
+        return response.text
+    return body
+
+
+def _network_error(method: str, url: str, exc: httpx.TransportError) -> NetworkError:
+    host = urlsplit(url).netloc
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"{host} did not answer in time"
+    elif isinstance(exc, httpx.ConnectError):
+        what = f"could not connect to {host}"
+    else:
+        what = f"the connection to {host} broke before the answer was complete"
+    path = urlsplit(url).path
+    return NetworkError(f"{method} {path} failed: {what}. Check the network and try again.")
+
+
+class _Tries:
+    """One request's retry bookkeeping; :meth:`step` is shared by the sync and async loops."""
+
+    def __init__(self, policy: RetryPolicy, method: str, url: str) -> None:
+        self.policy, self.method, self.url = policy, method, url
+        self.attempt, self.waited = 0, 0.0
+
+    def step(
+        self, response: httpx.Response | None = None, error: httpx.TransportError | None = None
+    ) -> httpx.Response | float:
+        """The response to return, or seconds to wait before trying again; raises on giving up."""
+        if response is not None and response.is_success:
+            return response
+        if response is not None:
+            delay = self.policy.delay_for_response(response, self.method, self.attempt, self.waited)
+            if delay is None:
+                raise OrangeAPIError.from_response(response)
+            log.info(
+                "HTTP %s on %s; retrying in %.1f s",
+                response.status_code,
+                urlsplit(self.url).path,
+                delay,
+            )
+        else:
+            assert error is not None
+            delay = self.policy.delay_for_error(error, self.method, self.attempt, self.waited)
+            if delay is None:
+                raise _network_error(self.method, self.url, error) from None
+        self.attempt += 1
+        self.waited += delay
+        return delay
+
+
+class _Pages:
+    """Collects pages of records; :meth:`add` says which URL comes next (shared sync/async)."""
+
+    def __init__(
+        self,
+        records: str | None,
+        paginate: bool,
+        max_pages: int,
+        limit: int | None,
+        on_truncated: Callable[[int], None] | None,
+    ) -> None:
+        self.records, self.paginate = records, paginate
+        self.max_pages, self.limit, self.on_truncated = max_pages, limit, on_truncated
+        self.out = Fetched()
+        self.rows: list[Any] = []
+        self.as_is: Any = None
+        self.is_records = False
+        self.started = time.perf_counter()
+
+    def add(self, response: httpx.Response) -> str | None:
+        out = self.out
+        out.responses.append(response)
+        out.pages += 1
+        data = decode(response)
+        found = frames.find_records(data, self.records) if isinstance(data, dict | list) else None
+        if found is None:
+            if out.pages == 1:  # not records: hand back the JSON (or text) as it came
+                self.as_is = data
+            return None  # a later page without records ends the pull
+        self.is_records = True
+        self.rows.extend(found)
+        if self.limit is not None and len(self.rows) >= self.limit:
+            del self.rows[self.limit :]
+            return None
+        if not self.paginate:
+            return None
+        following = pagination.next_link(response.headers, data, str(response.url))
+        if following is not None and out.pages >= self.max_pages:
+            out.truncated = True
+            if self.on_truncated is not None:
+                self.on_truncated(self.max_pages)
+            return None
+        return following
+
+    def finish(self) -> Fetched:
+        out = self.out
+        if not self.is_records:
+            out.result = self.as_is
+        else:
+            out.result = frames.to_frame(self.rows)
+            out.rows = len(self.rows)
+        out.elapsed = time.perf_counter() - self.started
+        return out
+
+
+class CallsMixin:
+    """``request``/``get`` and their async twins, for :class:`orange_nb.session.Orange`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def client(self) -> httpx.Client: ...
+
+        @property
+        def aclient(self) -> httpx.AsyncClient: ...
+
+        @property
+        def endpoints(self) -> Endpoints: ...
+
+        @property
+        def retry_policy(self) -> RetryPolicy: ...
+
+    def url_for(self, path_or_url: str) -> str:
+        """An absolute URL: relative paths are appended to ``api_url``'s own path."""
+        if urlsplit(path_or_url).scheme in ("http", "https"):
+            return path_or_url
+        return self.endpoints.api_url.rstrip("/") + "/" + path_or_url.lstrip("/")
+
+    def _prepare(
+        self, method: str, path_or_url: str, timeout: float | None, **kwargs: Any
+    ) -> tuple[_Tries, str, dict[str, Any]]:
+        url = self.url_for(path_or_url)
+        if timeout is not None:
+            kwargs["timeout"] = timeout
+        return _Tries(self.retry_policy, method.upper(), url), url, kwargs
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send an authenticated request; throttling and transient failures are retried.
+
+        Returns the ``httpx.Response``; raises ``OrangeAPIError`` for an error answer.
+        """
+        tries, url, kwargs = self._prepare(
+            method,
+            path_or_url,
+            timeout,
+            params=params,
+            json=json,
+            data=data,
+            content=content,
+            headers=headers,
+        )
+        client = self.client
+        while True:
+            try:
+                step = tries.step(response=client.request(tries.method, url, **kwargs))
+            except httpx.TransportError as exc:
+                step = tries.step(error=exc)
+            if isinstance(step, httpx.Response):
+                return step
+            time.sleep(step)
+
+    async def arequest(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        content: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """:meth:`request` for asyncio: ``await orange.arequest("GET", "/…")``."""
+        tries, url, kwargs = self._prepare(
+            method,
+            path_or_url,
+            timeout,
+            params=params,
+            json=json,
+            data=data,
+            content=content,
+            headers=headers,
+        )
+        client = self.aclient
+        while True:
+            try:
+                step = tries.step(response=await client.request(tries.method, url, **kwargs))
+            except httpx.TransportError as exc:
+                step = tries.step(error=exc)
+            if isinstance(step, httpx.Response):
+                return step
+            await asyncio.sleep(step)
+
+    def fetch(
+        self,
+        path_or_url: str,
+        params: Any = None,
+        *,
+        paginate: bool = False,
+        records: str | None = None,
+        max_pages: int = 20,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        progress: bool = False,
+        on_truncated: Callable[[int], None] | None = None,
+    ) -> Fetched:
+        """GET, following pages when asked, and decode: the details behind :meth:`get`."""
+        pages = _Pages(records, paginate, max_pages, limit, on_truncated)
+        url: str | None = path_or_url
+        bar = None
+        try:
+            while url is not None:
+                first = pages.out.pages == 0
+                response = self.request(
+                    "GET", url, params=params if first else None, headers=headers, timeout=timeout
+                )
+                url = pages.add(response)
+                if progress and url is not None:
+                    bar = bar or _progress_bar()
+                    if bar is not None:
+                        bar.update(1)
+        finally:
+            if bar is not None:
+                bar.update(1)
+                bar.close()
+        return pages.finish()
+
+    def get(
+        self,
+        path_or_url: str,
+        params: Any = None,
+        *,
+        paginate: bool = False,
+        records: str | None = None,
+        max_pages: int = 20,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> pd.DataFrame | Any:
+        """GET ``path_or_url``: a DataFrame when the JSON holds records, else the JSON (or text)."""
+        return self.fetch(
+            path_or_url,
+            params,
+            paginate=paginate,
+            records=records,
+            max_pages=max_pages,
+            limit=limit,
+            headers=headers,
+        ).result
+
+    async def aget(
+        self,
+        path_or_url: str,
+        params: Any = None,
+        *,
+        paginate: bool = False,
+        records: str | None = None,
+        max_pages: int = 20,
+        limit: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> pd.DataFrame | Any:
+        """:meth:`get` for asyncio: ``df = await orange.aget("/…")``."""
+        pages = _Pages(records, paginate, max_pages, limit, None)
+        url: str | None = path_or_url
+        while url is not None:
+            first = pages.out.pages == 0
+            url = pages.add(
+                await self.arequest("GET", url, params=params if first else None, headers=headers)
+            )
+        return pages.finish().result
+
+
+def _progress_bar() -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency; a broken install still works
+        return None
+    return tqdm(desc="pages", unit="page", leave=False)

@@ -1,0 +1,91 @@
+"""``BearerAuth``: the httpx auth flow that attaches, refreshes and retries once on a 401."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator, Iterable
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import OrangeNBError
+from .keeper import TokenKeeper
+
+_ORANGE_INVALID = {41, 42, "41", "42"}
+
+
+def origin(url: str | httpx.URL) -> str:
+    """``scheme://host:port`` with the default port made explicit, for origin comparisons."""
+    parts = urlsplit(str(url))
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def is_invalid_token(response: httpx.Response) -> bool:
+    """Did the API reject the access token itself (so a refresh may help)?
+
+    Orange codes 41/42, CAMARA's ``UNAUTHENTICATED``, or ``WWW-Authenticate: Bearer
+    error="invalid_token"`` (RFC 6750 §3.1) on a 401.
+    """
+    if response.status_code != 401:
+        return False
+    if "invalid_token" in response.headers.get("www-authenticate", ""):
+        return True
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and (
+        body.get("code") in _ORANGE_INVALID or body.get("code") == "UNAUTHENTICATED"
+    )
+
+
+class TokenSentElsewhere(OrangeNBError):
+    """A request would have carried the bearer token to a host that is not allowed."""
+
+
+class BearerAuth(httpx.Auth):
+    """Adds ``Authorization: Bearer``; refreshes ahead of expiry; one refresh + one retry on 401.
+
+    The token only ever goes to ``allowed_origins`` (the API's, unless more are allowed):
+    this is the one place that rule is enforced.
+    """
+
+    requires_response_body = True  # the 401 check reads the error envelope
+
+    def __init__(self, keeper: TokenKeeper, allowed_origins: Iterable[str]) -> None:
+        self.keeper = keeper
+        self.allowed_origins = frozenset(origin(o) for o in allowed_origins)
+
+    def _check_origin(self, request: httpx.Request) -> None:
+        if origin(request.url) not in self.allowed_origins:
+            raise TokenSentElsewhere(
+                f"Refused to send your Orange token to {request.url.scheme}://{request.url.host}: "
+                "only the API's own host receives it. Add the host to `Orange.allowed_hosts` "
+                "if you trust it."
+            )
+
+    @staticmethod
+    def _authorize(request: httpx.Request, access_token: str) -> None:
+        request.headers["Authorization"] = f"Bearer {access_token}"
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        self._check_origin(request)
+        token = self.keeper.valid()
+        self._authorize(request, token.access_token)
+        response = yield request
+        if is_invalid_token(response):
+            self._authorize(request, self.keeper.after_rejection(token).access_token)
+            yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        self._check_origin(request)
+        token = await self.keeper.avalid()
+        self._authorize(request, token.access_token)
+        response = yield request
+        if is_invalid_token(response):
+            self._authorize(request, (await self.keeper.aafter_rejection(token)).access_token)
+            yield request
