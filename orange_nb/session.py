@@ -335,14 +335,17 @@ class Orange(LoginMixin, CallsMixin, Configurable):
 
     # --- sign-in -----------------------------------------------------------------------
     @classmethod
-    def sandbox(cls, **kwargs: Any) -> Orange:
+    def sandbox(cls, root: str | None = None, **kwargs: Any) -> Orange:
         """A session on the embedded Orange emulator: demo application, synthetic data.
 
         Under a Jupyter server with orange_nb's extension it uses the server's sandbox, so the
         browser reaches its pages on the host it already uses; elsewhere it starts one in this
-        process and signs in through a loopback redirect.
+        process and signs in through a loopback redirect. ``root`` names another sandbox
+        (e.g. one started with ``python -m orange_nb.sandbox``).
         """
-        root, via_server = sandbox_root()
+        via_server = False
+        if root is None:
+            root, via_server = sandbox_root()
         ends = presets.sandbox(root)
         settings: dict[str, Any] = dict(
             preset="sandbox",

@@ -50,8 +50,6 @@ class BearerAuth(httpx.Auth):
     this is the one place that rule is enforced.
     """
 
-    requires_response_body = True  # the 401 check reads the error envelope
-
     def __init__(self, keeper: TokenKeeper, allowed_origins: Iterable[str]) -> None:
         self.keeper = keeper
         self.allowed_origins = frozenset(origin(o) for o in allowed_origins)
@@ -75,6 +73,8 @@ class BearerAuth(httpx.Auth):
         token = self.keeper.valid()
         self._authorize(request, token.access_token)
         response = yield request
+        if response.status_code == 401:
+            response.read()  # the envelope says whether a refresh can help
         if is_invalid_token(response):
             self._authorize(request, self.keeper.after_rejection(token).access_token)
             yield request
@@ -86,6 +86,8 @@ class BearerAuth(httpx.Auth):
         token = await self.keeper.avalid()
         self._authorize(request, token.access_token)
         response = yield request
+        if response.status_code == 401:
+            await response.aread()
         if is_invalid_token(response):
             self._authorize(request, (await self.keeper.aafter_rejection(token)).access_token)
             yield request

@@ -1,0 +1,256 @@
+"""Token stores that outlive the kernel: a private file per session, or the system keyring.
+
+Both hold ``Token.to_json()`` (secrets included), so neither ever logs, warns with or
+shows what it holds: warnings name the place and the reason, never the content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import stat
+import warnings
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir
+
+from .oauth.errors import ConfigError
+from .oauth.token import Token
+
+KEYRING_SERVICE = "orange_nb"
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_MAX_BYTES = 1 << 20  # a token set is a few kB; anything bigger is not ours
+_POSIX = os.name == "posix"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# A FIFO planted at the path must not block the kernel in open(); regular files ignore it.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class TokenStoreWarning(UserWarning):
+    """A stored token was ignored or could not be written; the session goes on without it."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, TokenStoreWarning, stacklevel=3)
+
+
+def _check_key(key: str) -> str:
+    # The key becomes a file name: refuse anything that could leave the tokens directory.
+    if not _KEY.fullmatch(key):
+        raise ValueError("a token store key is 1 to 128 letters, digits, '-' or '_'")
+    return key
+
+
+def tokens_dir() -> Path:
+    """Where file-stored tokens live: ``{jupyter_data_dir()}/orange_nb/tokens``."""
+    return Path(jupyter_data_dir()) / "orange_nb" / "tokens"
+
+
+def _foreign(st: os.stat_result) -> bool:
+    return _POSIX and st.st_uid != os.geteuid()
+
+
+class FileStore:
+    """One session's token in ``{jupyter_data_dir()}/orange_nb/tokens/{key}.json``.
+
+    The directory is created with mode 0700 (an existing one of ours that is looser is
+    tightened) and the file with mode 0600, written atomically (a temporary file in the same
+    directory, fsync, ``os.replace``), so a reader sees the old token or the new one, whole.
+    The file is never followed through a symbolic link. A file that is corrupt, owned by
+    someone else, or readable or writable by group or others is ignored with one
+    :class:`TokenStoreWarning` and never trusted; a file owned by someone else is never
+    replaced nor removed either.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = _check_key(key)
+        self.directory = tokens_dir()
+        self.path = self.directory / f"{self.key}.json"
+
+    def __repr__(self) -> str:
+        return f"FileStore({str(self.path)!r})"
+
+    # --- the directory -------------------------------------------------------------
+    def _directory_ok(self, *, create: bool) -> bool:
+        """Whether the tokens directory can be trusted (creating it first when asked)."""
+        if create:
+            self.directory.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.directory, 0o700)
+        try:
+            st = os.lstat(self.directory)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISDIR(st.st_mode) or _foreign(st):
+            _warn(
+                f"orange_nb ignores the token directory {self.directory}: it is not a plain "
+                "directory of yours. Remove it to store tokens again."
+            )
+            return False
+        if _POSIX and st.st_mode & 0o077:
+            os.chmod(self.directory, 0o700)  # ours, merely too open: tighten rather than give up
+        return True
+
+    # --- the store interface -------------------------------------------------------
+    def load(self) -> Token | None:
+        """The stored token; ``None`` when there is none or it cannot be trusted."""
+        if not self._directory_ok(create=False):
+            return None
+        try:
+            fd = os.open(self.path, os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                _warn(f"orange_nb ignores {self.path}: it is a symbolic link.")
+            else:
+                _warn(f"orange_nb cannot read {self.path} ({exc.strerror}); sign in again.")
+            return None
+        with os.fdopen(fd, "rb") as file:
+            reason = self._distrust(os.fstat(fd))
+            data = b"" if reason else file.read(_MAX_BYTES + 1)
+        if reason:
+            _warn(f"orange_nb ignores {self.path}: {reason}. Sign in again.")
+            return None
+        try:
+            if len(data) > _MAX_BYTES:
+                raise ValueError("too big")
+            return Token.from_json(data.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
+            _warn(f"orange_nb ignores {self.path}: it is not a valid stored token. Sign in again.")
+            return None
+
+    @staticmethod
+    def _distrust(st: os.stat_result) -> str:
+        """Why a stored file must not be trusted, or ``""``."""
+        if not stat.S_ISREG(st.st_mode):
+            return "it is not a regular file"
+        if _foreign(st):
+            return "it belongs to another user"
+        if _POSIX and st.st_mode & 0o077:
+            return f"its permissions ({stat.S_IMODE(st.st_mode):o}) let others read or change it"
+        return ""
+
+    def save(self, token: Token) -> None:
+        """Store ``token`` atomically; on failure warn and keep the session going."""
+        try:
+            if not self._directory_ok(create=True) or self._owned_by_other():
+                return
+            self._write(token.to_json().encode("utf-8"))
+        except OSError as exc:
+            _warn(f"orange_nb could not store the token in {self.path} ({exc.strerror}).")
+
+    def _owned_by_other(self) -> bool:
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return False
+        if _foreign(st):
+            _warn(
+                f"orange_nb leaves {self.path} alone: it belongs to another user. "
+                "Tokens are not stored until it is removed."
+            )
+            return True
+        return False
+
+    def _write(self, data: bytes) -> None:
+        tmp = self.directory / f".{self.key}.{secrets.token_hex(8)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                if _POSIX:
+                    os.fchmod(file.fileno(), 0o600)  # exactly 0600, whatever the umask
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            # rename() replaces a symbolic link itself, never what it points to.
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        if _POSIX:  # make the rename itself durable
+            dir_fd = os.open(self.directory, os.O_RDONLY | _CLOEXEC)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def clear(self) -> None:
+        """Remove the stored token (a file of another user's is left in place)."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return
+        if _foreign(st):
+            _warn(f"orange_nb leaves {self.path} alone: it belongs to another user.")
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class KeyringStore:
+    """One session's token in the system keyring (service ``orange_nb``, user name ``key``).
+
+    Needs the ``keyring`` package and a usable backend; constructing the store without them
+    raises :class:`ConfigError`.
+    """
+
+    def __init__(self, key: str) -> None:
+        try:
+            import keyring
+            import keyring.errors
+        except ImportError:
+            raise ConfigError(
+                "The keyring token store needs the keyring package: `pip install keyring` "
+                "(or `pip install orange_nb[keyring]`), or use `token_store='file'`."
+            ) from None
+        from keyring.backends.fail import Keyring as NoBackend
+
+        if isinstance(keyring.get_keyring(), NoBackend):
+            raise ConfigError(
+                "The keyring package finds no usable keyring on this machine; configure a "
+                "keyring backend, or use `token_store='file'`."
+            )
+        self.key = _check_key(key)
+        self._keyring: Any = keyring
+        self._errors: Any = keyring.errors
+
+    def __repr__(self) -> str:
+        return f"KeyringStore(service={KEYRING_SERVICE!r}, username={self.key!r})"
+
+    def load(self) -> Token | None:
+        """The stored token; ``None`` when there is none or it cannot be read."""
+        try:
+            text = self._keyring.get_password(KEYRING_SERVICE, self.key)
+        except self._errors.KeyringError as exc:
+            _warn(f"orange_nb cannot read the keyring ({type(exc).__name__}); sign in again.")
+            return None
+        if text is None:
+            return None
+        try:
+            return Token.from_json(str(text))
+        except ValueError:
+            _warn("orange_nb ignores its keyring entry: it is not a valid stored token.")
+            return None
+
+    def save(self, token: Token) -> None:
+        """Store ``token``; on failure warn and keep the session going."""
+        try:
+            self._keyring.set_password(KEYRING_SERVICE, self.key, token.to_json())
+        except self._errors.KeyringError as exc:
+            _warn(f"orange_nb could not store the token in the keyring ({type(exc).__name__}).")
+
+    def clear(self) -> None:
+        """Remove the stored token, if any."""
+        try:
+            self._keyring.delete_password(KEYRING_SERVICE, self.key)
+        except self._errors.PasswordDeleteError:
+            pass  # nothing stored: already clear
+        except self._errors.KeyringError as exc:
+            _warn(f"orange_nb could not remove its keyring entry ({type(exc).__name__}).")

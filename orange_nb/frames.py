@@ -1,0 +1,197 @@
+"""JSON → pandas: find the records in an API's answer, make a DataFrame, join pages.
+
+pandas is imported inside the functions that need it, so ``import orange_nb`` stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .oauth.errors import OrangeNBError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Keys under which an envelope conventionally holds its records; an empty list here is
+#: still records (an empty page), while elsewhere only a non-empty list of objects counts.
+RECORD_KEYS = ("items", "data", "results", "records", "values", "entries")
+
+# RFC 3339 / ISO 8601 calendar dates and date-times; the tz group decides on UTC.
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
+)
+# Enough to reject a column of ids or labels without paying for a full scan.
+_DATE_SAMPLE = 5
+_DATE_HEAD = 256
+
+
+class RecordsPathError(OrangeNBError, ValueError):
+    """``records_path`` does not lead to a list of objects in the answer."""
+
+
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _follow(data: Any, records_path: str) -> Any:
+    """The value at dotted ``records_path`` (integer segments index lists)."""
+    node = data
+    walked: list[str] = []
+    for segment in records_path.split(".") if records_path else []:
+        if isinstance(node, dict):
+            if segment not in node:
+                keys = ", ".join(map(str, list(node)[:10])) or "none"
+                raise RecordsPathError(
+                    f"Records path {records_path!r}: no key {segment!r} in "
+                    f"{'.'.join(walked) or 'the answer'} (its keys: {keys})."
+                )
+            node = node[segment]
+        elif isinstance(node, list):
+            try:
+                node = node[int(segment)]
+            except (ValueError, IndexError):
+                raise RecordsPathError(
+                    f"Records path {records_path!r}: {'.'.join(walked) or 'the answer'} is a "
+                    f"list of {len(node)}; {segment!r} is not an index in it."
+                ) from None
+        else:
+            raise RecordsPathError(
+                f"Records path {records_path!r}: {'.'.join(walked) or 'the answer'} is a "
+                f"{type(node).__name__}, which has no {segment!r}."
+            )
+        walked.append(segment)
+    return node
+
+
+def find_records(data: Any, records_path: str | None = None) -> list[dict[str, Any]] | None:
+    """The list of records (JSON objects) in ``data``, or ``None`` when it holds none.
+
+    - a list of objects is the records itself (``[]`` too: an empty result);
+    - in an object, the one list of objects under a key of ``RECORD_KEYS`` (even empty), or
+      else the one non-empty list of objects under any key; two candidates are ambiguous
+      and give ``None``;
+    - ``records_path`` (dotted, e.g. ``"data.items"`` or ``"pages.0.rows"``; ``""`` is the
+      answer itself) forces the place, and raises :class:`RecordsPathError` when it does not
+      lead to a list of objects.
+
+    A list of scalars is never records.
+    """
+    if records_path is not None:
+        found = _follow(data, records_path)
+        if not _is_records(found):
+            what = (
+                "a list that is not all objects"
+                if isinstance(found, list)
+                else f"a {type(found).__name__}"
+            )
+            raise RecordsPathError(
+                f"Records path {records_path!r} leads to {what}, not a list of objects. "
+                "Give the dotted path of the list of records, e.g. 'data.items'."
+            )
+        return found  # type: ignore[no-any-return]
+    if isinstance(data, list):
+        return data if _is_records(data) else None
+    if not isinstance(data, dict):
+        return None
+    known = [data[key] for key in RECORD_KEYS if key in data and _is_records(data[key])]
+    if known:
+        return known[0] if len(known) == 1 else None
+    lists = [value for value in data.values() if value and _is_records(value)]
+    return lists[0] if len(lists) == 1 else None
+
+
+def _holds_dict(column: pd.Series) -> bool:
+    # Only object columns can hold a dict: numeric, bool and string columns cannot.
+    return column.dtype == object and any(isinstance(value, dict) for value in column)
+
+
+def _parse_dates(frame: pd.DataFrame) -> None:
+    """Convert, in place, the string columns whose values are ISO 8601 dates or date-times."""
+    import pandas as pd
+
+    # By position: flattening can, rarely, repeat a column name.
+    for index in range(frame.shape[1]):
+        column = frame.iloc[:, index]
+        if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
+            continue
+        # The head first: dropping nulls from a whole column costs more than the parse saves.
+        values = column.iloc[:_DATE_HEAD].dropna()
+        sample = (values if len(values) else column.dropna()).iloc[:_DATE_SAMPLE].tolist()
+        if not sample or not all(isinstance(value, str) for value in sample):
+            continue
+        matches = [_ISO_DATETIME.fullmatch(value) for value in sample]
+        if not all(matches):
+            continue
+        # An offset in the sample makes the column UTC; a naive value met later is then
+        # read as UTC, while a naive sample with offsets later fails and stays as text.
+        utc = any(match is not None and match["tz"] for match in matches)
+        try:
+            frame.isetitem(index, pd.to_datetime(column, format="ISO8601", utc=utc).array)
+        except (ValueError, TypeError, OverflowError):
+            continue
+
+
+def to_frame(records: list[dict[str, Any]], *, parse_dates: bool = True) -> pd.DataFrame:
+    """A DataFrame of ``records``: nested objects flattened to ``parent.child`` columns.
+
+    Flat records take ``pandas.DataFrame`` directly (several times faster than
+    ``json_normalize``). The check is exact, not sampled: a nested object can only land in
+    an object column, so only those are scanned; a nested first record skips the fast try. With ``parse_dates``, ISO 8601 string
+    columns become ``datetime64`` (UTC when the values carry ``Z`` or an offset).
+    """
+    import pandas as pd
+
+    # The first record usually tells; when it looks flat, the exact check follows.
+    if records and any(isinstance(value, dict) for value in records[0].values()):
+        frame: pd.DataFrame = pd.json_normalize(records)
+    else:
+        frame = pd.DataFrame(records)
+        if any(_holds_dict(frame.iloc[:, index]) for index in range(frame.shape[1])):
+            frame = pd.json_normalize(records)
+    if parse_dates:
+        _parse_dates(frame)
+    return frame
+
+
+def concat_pages(pages: list[pd.DataFrame]) -> pd.DataFrame:
+    """The pages one below the other, numbered 0…n-1, columns in order of first appearance.
+
+    A key missing from a page is NaN there. Dtypes come out as if all records had been in
+    one page: an integer column with missing values becomes ``float64``, as
+    ``pandas.DataFrame`` makes it within a single page (so a result does not depend on how
+    the API split it), and empty pages or all-null columns of a page do not turn the other
+    pages' ``int64`` or ``datetime64`` columns into ``object``.
+    """
+    import pandas as pd
+
+    columns = list(dict.fromkeys(name for page in pages for name in page.columns))
+    filled = [page for page in pages if len(page)]
+    if not filled:  # no rows: keep the columns (and dtypes) the pages announce, if any
+        empty: pd.DataFrame = (
+            pd.concat(pages, ignore_index=True).reindex(columns=columns)
+            if pages
+            else pd.DataFrame()
+        )
+        return empty
+    if len(filled) > 1:
+        null = [page.isna().all() for page in filled]
+        # A column null in some pages but not all: let the pages with values set its dtype.
+        has_values = {name for nulls in null for name, none in nulls.items() if not none}
+        filled = [
+            page.drop(columns=[name for name, none in nulls.items() if none and name in has_values])
+            for page, nulls in zip(filled, null, strict=True)
+        ]
+    frame: pd.DataFrame = pd.concat(filled, ignore_index=True, sort=False)
+    if list(frame.columns) != columns:
+        frame = frame.reindex(columns=columns)
+    return frame
+
+
+def to_result(
+    data: Any, records_path: str | None = None, *, parse_dates: bool = True
+) -> pd.DataFrame | Any:
+    """A DataFrame when ``data`` holds records (see :func:`find_records`), else ``data`` itself."""
+    records = find_records(data, records_path)
+    return data if records is None else to_frame(records, parse_dates=parse_dates)

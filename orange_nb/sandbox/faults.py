@@ -1,0 +1,120 @@
+"""Scripted faults: answers the sandbox gives instead of (or before) the real ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+ENDPOINT_NAMES = frozenset({"authorize", "token", "userinfo", "revoke", "discovery", "jwks"})
+"""Names a fault's ``match`` may use instead of a path prefix."""
+
+_MAX_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted fault, served to the next ``count`` matching requests.
+
+    ``match`` is an endpoint name (``ENDPOINT_NAMES``), ``"*"`` (everything but the
+    control API), or a path prefix under the sandbox's root (``"/sandbox/"``).
+    ``status=None`` lets the real handler answer (after ``latency``; with ``truncate``
+    the real answer is cut). ``drop`` closes the connection without any answer;
+    ``truncate`` sends the headers with the full ``Content-Length`` and half the body.
+    ``body`` replaces the envelope (sent as ``content_type``); ``error`` makes the token
+    and revocation endpoints answer ``{"error": error, ...}``. ``code``, ``message`` and
+    ``description`` fill Orange's envelope (``code`` defaults from ``status``).
+    """
+
+    match: str = "/sandbox/"
+    status: int | None = 503
+    code: int | None = None
+    message: str | None = None
+    description: str | None = None
+    error: str | None = None
+    count: int = 1
+    retry_after: int | str | None = None
+    latency: float = 0.0
+    drop: bool = False
+    truncate: bool = False
+    body: str | None = None
+    content_type: str = "application/json"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.match, str) or len(self.match) > 500:
+            raise ValueError("match must be a string (endpoint name, '*' or path prefix)")
+        if self.status is not None and (
+            isinstance(self.status, bool)
+            or not isinstance(self.status, int)
+            or not 200 <= self.status <= 599
+        ):
+            raise ValueError("status must be an HTTP status from 200 to 599, or null")
+        if self.code is not None and (
+            isinstance(self.code, bool) or not isinstance(self.code, int)
+        ):
+            raise ValueError("code must be an integer")
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 1:
+            raise ValueError("count must be an integer >= 1")
+        if (
+            isinstance(self.latency, bool)
+            or not isinstance(self.latency, (int, float))
+            or not 0 <= self.latency <= 300
+            or math.isnan(self.latency)
+        ):
+            raise ValueError("latency must be a number of seconds from 0 to 300")
+        for name in ("drop", "truncate"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false")
+        for name in ("message", "description", "error", "body"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or len(value) > _MAX_TEXT):
+                raise ValueError(f"{name} must be a string (at most {_MAX_TEXT} characters)")
+        if not isinstance(self.content_type, str) or not _header_safe(self.content_type):
+            raise ValueError("content_type must be a plain header value")
+        _check_retry_after(self.retry_after)
+
+    def matches(self, endpoint: str, path: str) -> bool:
+        """Whether a request to ``endpoint`` (a name, or "") at ``path`` (under the root) matches."""
+        if self.match == "*":
+            return True
+        if self.match in ENDPOINT_NAMES:
+            return self.match == endpoint
+        return path.lstrip("/").startswith(self.match.lstrip("/"))
+
+    def as_json(self) -> dict[str, object]:
+        """The fault as a JSON object."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: object) -> Fault:
+        """A fault from the control API's JSON; ``ValueError`` on anything malformed."""
+        if not isinstance(obj, dict):
+            raise ValueError("a fault must be a JSON object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        extra = set(obj) - known
+        if extra:
+            raise ValueError(f"unknown fault fields: {sorted(extra)}; known: {sorted(known)}")
+        try:
+            return cls(**obj)
+        except TypeError as exc:  # a value of the wrong type reached a comparison
+            raise ValueError(f"invalid fault: {exc}") from None
+
+
+def _header_safe(value: str) -> bool:
+    return 0 < len(value) <= 200 and all(32 <= ord(ch) < 127 for ch in value)
+
+
+def _check_retry_after(value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return
+    if isinstance(value, str) and _header_safe(value):
+        try:
+            parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            pass
+        else:
+            return
+    raise ValueError("retry_after must be null, seconds (an integer >= 0) or an HTTP-date")

@@ -1,0 +1,159 @@
+"""The two routes the person's browser visits: the sign-in link and the OAuth callback.
+
+Both require Jupyter's own login: the browser that opens them is signed in to Jupyter, and
+a stranger cannot feed a code into a kernel's flow. Query strings here carry codes and
+states, so nothing in this module logs a URL with its query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import TracebackType
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+
+from . import pages
+from .api import MAX_FIELD
+from .context import ServerContext
+
+# What the kernel gets from a callback, with how much of each it keeps. The code, state and
+# issuer must arrive whole or not at all; error texts are only shown, so they are cut.
+_ANSWER_KEYS = ("code", "state", "iss", "error", "error_description")
+_DISPLAY_CAPS = {"error": 200, "error_description": 1000}
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+class BrowserHandler(JupyterHandler):
+    """Pages for the person's browser: never cached, never leaking a Referer."""
+
+    context: ServerContext
+
+    def initialize(self, context: ServerContext) -> None:
+        """Tornado hook: receive the extension's shared context."""
+        self.context = context
+
+    def set_default_headers(self) -> None:
+        """Jupyter's headers, plus no caching and no Referer (these URLs carry codes)."""
+        super().set_default_headers()
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Log failures with the path only: the query holds the code and the state."""
+        if isinstance(value, web.HTTPError):
+            return
+        self.log.error(
+            "orange_nb: %s %s failed", self.request.method, self.request.path, exc_info=value
+        )
+
+    def page(self, status: int, html: str) -> None:
+        """Finish with an HTML page."""
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(html)
+
+    def request_origin(self) -> str:
+        """``scheme://host`` as the browser sees this server, proxies included when trusted.
+
+        With ``ServerApp.trust_xheaders`` the scheme comes from ``X-Scheme`` /
+        ``X-Forwarded-Proto`` (the last value, as tornado reads it) and the host from
+        ``X-Forwarded-Host`` (the first value: the one the browser used).
+        """
+        scheme, host = self.request.protocol, self.request.host
+        if self.context.trust_xheaders:
+            headers = self.request.headers
+            proto = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto") or ""
+            proto = proto.split(",")[-1].strip().lower()
+            if proto in ("http", "https"):
+                scheme = proto
+            forwarded = (headers.get("X-Forwarded-Host") or "").split(",")[0].strip()
+            if _HOST.match(forwarded):
+                host = forwarded
+        if not _HOST.match(host):
+            raise web.HTTPError(400)
+        return f"{scheme}://{host}"
+
+    def callback_uri(self) -> str:
+        """This server's callback as the browser reaches it: ``{origin}{base}orange/callback``."""
+        return self.request_origin() + url_path_join(self.context.base_url, "orange/callback")
+
+
+class LoginHandler(BrowserHandler):
+    """``GET orange/login/{id}``: send the browser to the authorize URL the kernel registered."""
+
+    @web.authenticated
+    def get(self, flow_id: str) -> None:
+        """302 to the flow's authorize URL, with this server's redirect URI when it has none."""
+        flow = self.context.store.get(flow_id)
+        if flow is None or flow.answer is not None:
+            self.page(404, pages.stale())
+            return
+        url = self._as_seen_by_browser(flow.authorize_url)
+        if flow.redirect_uri is None:
+            sep = "&" if urlsplit(url).query else "?"
+            url += sep + urlencode({"redirect_uri": self.callback_uri()})
+        self.redirect(url)
+
+    def _as_seen_by_browser(self, url: str) -> str:
+        # The sandbox mounted here is registered on the kernel's loopback origin; the browser
+        # may be elsewhere (Binder), so it gets the origin it already uses.
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}".lower() != self.context.loopback_origin:
+            return url
+        scheme, netloc = self.request_origin().split("://", 1)
+        return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class CallbackHandler(BrowserHandler):
+    """``GET orange/callback``: hand the authorization response to the waiting kernel."""
+
+    @web.authenticated
+    def get(self) -> None:
+        """Match ``state`` to a pending flow, store the answer, tell the person."""
+        try:
+            params = _single_params(self.request.query_arguments)
+        except ValueError as e:
+            self.page(400, pages.malformed(str(e)))
+            return
+        state = params.get("state")
+        if not state:
+            self.page(400, pages.malformed("The sign-in answer carries no state."))
+            return
+        flow = self.context.store.pending_by_state(state)
+        if flow is None:
+            self.log.info("orange_nb: a sign-in answer matched no pending login")
+            self.page(400, pages.stale())
+            return
+        answer = {k: params[k][: _DISPLAY_CAPS.get(k)] for k in _ANSWER_KEYS if k in params}
+        self.context.store.answer(flow, answer, flow.redirect_uri or self.callback_uri())
+        self.log.info("orange_nb: sign-in answer handed to login %s", flow.id)
+        if answer.get("code") and not answer.get("error"):
+            self.page(200, pages.signed_in())
+        else:
+            self.page(200, pages.refused(answer))
+
+
+def _single_params(arguments: Mapping[str, list[bytes]]) -> dict[str, str]:
+    """Query parameters, each once (RFC 6749 §3.1), as bounded UTF-8 text."""
+    params: dict[str, str] = {}
+    for key, values in arguments.items():
+        if len(values) != 1:
+            raise ValueError(
+                f"The sign-in answer carries `{key[:40]}` twice, so it cannot be trusted."
+            )
+        if len(values[0]) > MAX_FIELD:
+            raise ValueError("The sign-in answer is too large.")
+        try:
+            params[key] = values[0].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError("The sign-in answer is not valid text.") from None
+    return params
