@@ -33,13 +33,18 @@ def _show_login_widget(orange: Any) -> Any:
     return show_login(orange)
 
 
+def _session_module() -> Any:
+    """The session module, with the widget installed as its login UI (the notebook face's job)."""
+    from . import session
+
+    if session.Orange.login_ui is None:
+        session.Orange.login_ui = _show_login_widget
+    return session
+
+
 def __getattr__(name: str) -> Any:
     if name in ("Orange", "current"):
-        from . import session
-
-        if session.Orange.login_ui is None:
-            session.Orange.login_ui = _show_login_widget
-        return getattr(session, name)
+        return getattr(_session_module(), name)
     raise AttributeError(f"module 'orange_nb' has no attribute {name!r}")
 
 
@@ -47,6 +52,7 @@ def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext orange_nb``: register ``%orange`` / ``%%orange`` and the short error display."""
     from .magics import register
 
+    _session_module()
     install_error_display(ipython)
     register(ipython)
 

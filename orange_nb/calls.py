@@ -265,6 +265,10 @@ class CallsMixin:
         path_or_url: str,
         params: Any = None,
         *,
+        method: str = "GET",
+        json: Any = None,
+        data: Any = None,
+        content: Any = None,
         paginate: bool = False,
         records: str | None = None,
         max_pages: int = 20,
@@ -274,19 +278,32 @@ class CallsMixin:
         progress: bool = False,
         on_truncated: Callable[[int], None] | None = None,
     ) -> Fetched:
-        """GET, following pages when asked, and decode: the details behind :meth:`get`."""
+        """Send (GET by default), follow pages when asked, decode: the details behind :meth:`get`.
+
+        The method and body go with the first request only; following pages are GETs.
+        """
         pages = _Pages(records, paginate, max_pages, limit, on_truncated)
         url: str | None = path_or_url
         bar = None
         try:
             while url is not None:
-                first = pages.out.pages == 0
-                response = self.request(
-                    "GET", url, params=params if first else None, headers=headers, timeout=timeout
-                )
+                if pages.out.pages == 0:
+                    response = self.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        data=data,
+                        content=content,
+                        headers=headers,
+                        timeout=timeout,
+                    )
+                else:
+                    response = self.request("GET", url, headers=headers, timeout=timeout)
                 url = pages.add(response)
                 if progress and url is not None:
-                    bar = bar or _progress_bar()
+                    if bar is None:  # a bar only once there is a second page
+                        bar = _progress_bar()
                     if bar is not None:
                         bar.update(1)
         finally:

@@ -55,7 +55,9 @@ def test_relative_paths_keep_api_url_prefix(make_session: Callable[..., Orange])
     assert orange.url_for("sandbox/x?a=1") == "http://h/user/alice/orange/sandbox/sandbox/x?a=1"
 
 
-def test_refresh_ahead_of_expiry(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
+def test_refresh_ahead_of_expiry(
+    make_session: Callable[..., Orange], sandbox: SandboxServer
+) -> None:
     sandbox.sandbox.configure(access_token_lifetime=3)  # leeway capped to half: 1.5 s
     orange = make_session()
     first = orange.token
@@ -68,7 +70,9 @@ def test_refresh_ahead_of_expiry(make_session: Callable[..., Orange], sandbox: S
 
 
 @pytest.mark.parametrize("rotate", [True, False])
-def test_refresh_with_and_without_rotation(make_session: Callable[..., Orange], sandbox: SandboxServer, rotate: bool) -> None:
+def test_refresh_with_and_without_rotation(
+    make_session: Callable[..., Orange], sandbox: SandboxServer, rotate: bool
+) -> None:
     sandbox.sandbox.configure(rotate_refresh_tokens=rotate)
     orange = make_session()
     before = orange.token
@@ -81,14 +85,18 @@ def test_refresh_with_and_without_rotation(make_session: Callable[..., Orange], 
     assert orange.get(ZONES) is not None
 
 
-def test_invalid_grant_on_refresh_means_login_required(session: Orange, sandbox: SandboxServer) -> None:
+def test_invalid_grant_on_refresh_means_login_required(
+    session: Orange, sandbox: SandboxServer
+) -> None:
     sandbox.sandbox.revoke_all()
     with pytest.raises(LoginRequired, match="login"):
         session.refresh()
     assert session.status == "expired" and not session.logged_in
 
 
-def test_401_expired_forces_one_refresh_and_one_retry(session: Orange, sandbox: SandboxServer) -> None:
+def test_401_expired_forces_one_refresh_and_one_retry(
+    session: Orange, sandbox: SandboxServer
+) -> None:
     sandbox.sandbox.expire_access_tokens()  # server side: the next call gets 401 code 42
     calls = int(sandbox.sandbox.stats()["api_calls"])  # type: ignore[call-overload]
     assert len(session.get(ZONES)) >= 10
@@ -97,7 +105,9 @@ def test_401_expired_forces_one_refresh_and_one_retry(session: Orange, sandbox: 
 
 
 def test_401_that_persists_is_not_a_loop(session: Orange, sandbox: SandboxServer) -> None:
-    sandbox.sandbox.add_fault(match="/sandbox/", status=401, code=41, message="Invalid credentials", count=5)
+    sandbox.sandbox.add_fault(
+        match="/sandbox/", status=401, code=41, message="Invalid credentials", count=5
+    )
     with pytest.raises(OrangeAPIError) as info:
         session.get(ZONES)
     assert info.value.status == 401 and info.value.code == 41
@@ -141,14 +151,25 @@ def test_single_flight_32_tasks(session: Orange, sandbox: SandboxServer) -> None
 
 
 def test_503_twice_then_success(session: Orange, sandbox: SandboxServer) -> None:
-    sandbox.sandbox.add_fault(match="/sandbox/", status=503, code=5, message="Service temporarily unavailable", count=2)
+    sandbox.sandbox.add_fault(
+        match="/sandbox/", status=503, code=5, message="Service temporarily unavailable", count=2
+    )
     assert len(session.get(ZONES)) >= 10
     assert sandbox.sandbox.stats()["faults_served"] == 2
 
 
 @pytest.mark.parametrize("retry_after", [None, 1])
-def test_rate_limit_403_53_retried(session: Orange, sandbox: SandboxServer, retry_after: int | None) -> None:
-    sandbox.sandbox.add_fault(match="/sandbox/", status=403, code=53, message="Too many requests", retry_after=retry_after, count=1)
+def test_rate_limit_403_53_retried(
+    session: Orange, sandbox: SandboxServer, retry_after: int | None
+) -> None:
+    sandbox.sandbox.add_fault(
+        match="/sandbox/",
+        status=403,
+        code=53,
+        message="Too many requests",
+        retry_after=retry_after,
+        count=1,
+    )
     started = time.monotonic()
     assert session.get(f"{ZONES}/zone-01")["id"] == "zone-01"
     waited = time.monotonic() - started
@@ -157,14 +178,18 @@ def test_rate_limit_403_53_retried(session: Orange, sandbox: SandboxServer, retr
 
 def test_retries_are_bounded(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
     orange = make_session(max_retries=2)
-    sandbox.sandbox.add_fault(match="/sandbox/", status=503, code=5, message="Service temporarily unavailable", count=10)
+    sandbox.sandbox.add_fault(
+        match="/sandbox/", status=503, code=5, message="Service temporarily unavailable", count=10
+    )
     with pytest.raises(OrangeAPIError) as info:
         orange.get(ZONES)
     assert info.value.status == 503 and sandbox.sandbox.stats()["faults_served"] == 3
 
 
 def test_post_not_retried_on_500(session: Orange, sandbox: SandboxServer) -> None:
-    sandbox.sandbox.add_fault(match="/sandbox/", status=500, code=1, message="Internal error", count=1)
+    sandbox.sandbox.add_fault(
+        match="/sandbox/", status=500, code=1, message="Internal error", count=1
+    )
     with pytest.raises(OrangeAPIError):
         session.request("POST", "/sandbox/mobility/v1/reports", json={"name": "x"})
     assert sandbox.sandbox.stats()["reports_created"] == 0
@@ -175,7 +200,9 @@ def test_dropped_connection_retried_for_get(session: Orange, sandbox: SandboxSer
     assert session.get(f"{ZONES}/zone-01")["id"] == "zone-01"
 
 
-def test_truncated_body_is_a_clear_error_when_it_persists(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
+def test_truncated_body_is_a_clear_error_when_it_persists(
+    make_session: Callable[..., Orange], sandbox: SandboxServer
+) -> None:
     orange = make_session(max_retries=1)
     sandbox.sandbox.add_fault(match="/sandbox/", status=200, truncate=True, count=5)
     with pytest.raises(NetworkError, match="broke before the answer was complete"):
@@ -211,7 +238,9 @@ def test_token_never_sent_to_another_host(session: Orange) -> None:
     assert received == []
 
 
-def test_allowed_host_receives_token(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
+def test_allowed_host_receives_token(
+    make_session: Callable[..., Orange], sandbox: SandboxServer
+) -> None:
     port = sandbox.url.rsplit(":", 1)[1]
     orange = make_session(allowed_hosts=[f"http://localhost:{port}"])
     echo = orange.get(f"http://localhost:{port}/sandbox/echo/v1/x")

@@ -15,7 +15,6 @@ from orange_nb.oauth.errors import ConfigError
 from orange_nb.sandbox import SandboxServer
 
 
-
 def landed_url(orange: Orange) -> tuple[str, str]:
     """Start a login and return (authorize URL, the URL the browser lands on), not delivered."""
     flow = orange.begin_login()
@@ -52,7 +51,9 @@ def test_paste_of_landed_url_completes(make_session: Callable[..., Orange]) -> N
     assert token.access_token.startswith("sbx_at_") and orange.logged_in
 
 
-def test_wrong_state_refused_and_nothing_exchanged(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
+def test_wrong_state_refused_and_nothing_exchanged(
+    make_session: Callable[..., Orange], sandbox: SandboxServer
+) -> None:
     orange = make_session(signed_in=False)
     _, landed = landed_url(orange)
     forged = landed.replace("state=", "state=x")
@@ -93,7 +94,9 @@ def test_pkce_mismatch_refused(make_session: Callable[..., Orange]) -> None:
         orange.complete_login(landed)
 
 
-def test_access_denied_is_one_sentence(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
+def test_access_denied_is_one_sentence(
+    make_session: Callable[..., Orange], sandbox: SandboxServer
+) -> None:
     orange = make_session(signed_in=False)
     flow = orange.begin_login()
     landed = f"{flow.redirect_uri}?error=access_denied&state={flow.state}"
@@ -103,15 +106,21 @@ def test_access_denied_is_one_sentence(make_session: Callable[..., Orange], sand
     assert orange.status == "error" and orange.last_error
 
 
-def test_tricky_secret_with_basic_and_post(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
+def test_tricky_secret_with_basic_and_post(
+    make_session: Callable[..., Orange], sandbox: SandboxServer
+) -> None:
     secret = "s:e%c+r et/é€"
     sandbox.sandbox.add_client("tricky app", secret)
     for method in ("client_secret_basic", "client_secret_post"):
-        orange = make_session(client_id="tricky app", client_secret=secret, token_auth_method=method)
+        orange = make_session(
+            client_id="tricky app", client_secret=secret, token_auth_method=method
+        )
         assert orange.logged_in, method
 
 
-def test_wrong_secret_says_what_to_check(make_session: Callable[..., Orange], sign_in: Callable[..., None]) -> None:
+def test_wrong_secret_says_what_to_check(
+    make_session: Callable[..., Orange], sign_in: Callable[..., None]
+) -> None:
     orange = make_session(signed_in=False, client_secret="nope")
     with pytest.raises(LoginError, match="ORANGE_CLIENT_SECRET"):
         sign_in(orange)
@@ -138,14 +147,19 @@ def test_wait_for_login_times_out_without_hanging(make_session: Callable[..., Or
         orange.wait_for_login(timeout=0.3)
 
 
-def test_logout_revokes_and_forgets(make_session: Callable[..., Orange], sandbox: SandboxServer) -> None:
+def test_logout_revokes_and_forgets(
+    make_session: Callable[..., Orange], sandbox: SandboxServer
+) -> None:
     orange = make_session()
     token = orange.token
     assert token is not None
     orange.logout()
     assert not orange.logged_in and orange.status == "signed_out"
     assert sandbox.sandbox.stats()["revocations"] >= 1  # type: ignore[operator]
-    answer = httpx.get(f"{sandbox.url}/sandbox/mobility/v1/zones", headers={"Authorization": f"Bearer {token.access_token}"})
+    answer = httpx.get(
+        f"{sandbox.url}/sandbox/mobility/v1/zones",
+        headers={"Authorization": f"Bearer {token.access_token}"},
+    )
     assert answer.status_code == 401
     with pytest.raises(LoginRequired, match="login"):
         orange.get("/sandbox/mobility/v1/zones")
@@ -187,4 +201,6 @@ def test_no_secret_in_repr_pickle_or_json(session: Orange) -> None:
         assert secret not in text and token.access_token not in text
     assert secret.encode() not in blob and token.access_token.encode() not in blob
     clone = pickle.loads(blob)
-    assert clone.client_secret is None and not clone.logged_in and clone.client_id == session.client_id
+    assert (
+        clone.client_secret is None and not clone.logged_in and clone.client_id == session.client_id
+    )

@@ -1,0 +1,215 @@
+"""``%orange`` / ``%%orange``: parse, call through the current session, show the result."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from traitlets import Bool, Int
+
+from . import session as sessions
+from .export import export, export_list
+from .export.request import ExportRequest
+from .magic_syntax import USAGE, CallSpec, Command, FormBody, JsonBody, TextBody, completions, parse
+from .oauth.errors import redact_url
+from .results import LastCall, framed
+
+SANDBOX_PATHS = (
+    "/sandbox/mobility/v1/zones",
+    "/sandbox/mobility/v1/zones/{zone}",
+    "/sandbox/mobility/v1/zones/{zone}/presence",
+    "/sandbox/mobility/v1/reports",
+    "/sandbox/echo/v1/",
+    "/sandbox/kyc-match/v0.3/match",
+)
+_REDACTED = "Bearer YOUR_ACCESS_TOKEN"
+
+
+def _body(spec: CallSpec) -> dict[str, Any]:
+    """httpx keyword arguments for the request body, with its Content-Type."""
+    body = spec.body
+    if body is None:
+        return {}
+    if isinstance(body, JsonBody):
+        content = jsonlib.dumps(body.value, ensure_ascii=False).encode()
+    elif isinstance(body, FormBody):
+        content = urlencode(body.fields).encode()
+    else:
+        assert isinstance(body, TextBody)
+        content = body.text.encode()
+    return {"content": content, "content_type": body.content_type}
+
+
+def _headers(spec: CallSpec, content_type: str | None) -> list[tuple[str, str]]:
+    headers = list(spec.headers)
+    if content_type and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", content_type))
+    return headers
+
+
+def _redacted_headers(headers: Any) -> str:
+    lines = []
+    for name, value in headers.items():
+        shown = "Bearer ***" if name.lower() == "authorization" else value
+        lines.append(f"  {name}: {shown}")
+    return "\n".join(lines)
+
+
+@magics_class
+class OrangeMagic(Magics):
+    """The ``%orange`` magic; settings via ``%config OrangeMagic.…``."""
+
+    displaylimit = Int(10, help="Rows shown of a DataFrame result (0: all).").tag(config=True)
+    progress = Bool(True, help="Show a progress bar on paginated pulls.").tag(config=True)
+
+    @no_var_expand
+    @line_cell_magic
+    def orange(self, line: str, cell: str | None = None) -> Any:
+        """Call an Orange API; see ``%orange?`` for the syntax."""
+        if not line.strip() and not (cell or "").strip():
+            print(USAGE)
+            return None
+        shell = self.shell
+        assert shell is not None
+        spec = parse(line, cell, namespace=shell.user_ns, evaluate=shell.ev)
+        if isinstance(spec, Command):
+            return self._command(spec)
+        return self._call(spec)
+
+    orange.__doc__ = f"Call an Orange API through the current session.\n\n{USAGE}"
+
+    # --- commands ------------------------------------------------------------------------
+    def _command(self, command: Command) -> None:
+        if command.name == "login":
+            orange = sessions.current()
+            if command.sandbox and orange.preset != "sandbox":
+                orange = sessions.Orange.sandbox()
+            if command.scopes is not None:
+                orange.scopes = command.scopes
+            orange.login(wait=command.wait, timeout=command.timeout)
+            return
+        orange = sessions.current()
+        if command.name == "logout":
+            orange.logout()
+        elif command.name == "refresh":
+            orange.refresh()
+        print(status_line(orange))
+
+    # --- calls ---------------------------------------------------------------------------
+    def _call(self, spec: CallSpec) -> Any:
+        opts = spec.options
+        orange = sessions.current()
+        body = _body(spec)
+        headers = _headers(spec, body.pop("content_type", None))
+        url = orange.url_for(spec.path)
+        last = LastCall(method=spec.method, url=url)
+        assert self.shell is not None
+        self.shell.user_ns["_orange_last"] = last
+        if opts.dry_run:
+            request = orange.client.build_request(
+                spec.method, url, params=list(spec.query), headers=headers, **body
+            )
+            request.headers["Authorization"] = _REDACTED
+            print(export(ExportRequest.from_request(request), opts.export or "curl"))
+            return None
+        if opts.export == "":
+            print(export_list())
+            return None
+        started = time.perf_counter()
+        try:
+            fetched = orange.fetch(
+                url,
+                list(spec.query),
+                method=spec.method,
+                headers=headers,
+                paginate=opts.paginate,
+                records=opts.records,
+                max_pages=opts.max_pages,
+                limit=opts.limit,
+                timeout=opts.timeout,
+                progress=self.progress and opts.paginate and not opts.quiet,
+                on_truncated=None if opts.quiet else _warn_pages_left,
+                **body,
+            )
+        except BaseException as exc:
+            last.error = exc
+            last.elapsed = time.perf_counter() - started
+            raise
+        last.responses, last.elapsed = fetched.responses, fetched.elapsed
+        if opts.verbose:
+            for response in fetched.responses:
+                _print_exchange(response)
+        if opts.export:
+            print(export(ExportRequest.from_request(fetched.responses[0].request), opts.export))
+        if opts.raw:
+            result: Any = fetched.responses[-1]
+        elif opts.json:
+            bodies = [r.json() if r.content else None for r in fetched.responses]
+            result = bodies[0] if len(bodies) == 1 else bodies
+        elif fetched.rows is not None:
+            result = framed(fetched.result, fetched, self.displaylimit)
+        else:
+            result = fetched.result
+        last.result = result
+        if opts.output:
+            self.shell.user_ns[opts.output] = result
+            if opts.show:
+                from IPython.display import display
+
+                display(result)
+            elif not opts.quiet and fetched.rows is not None:
+                from .results import footer
+
+                print(f"{opts.output}: {footer(fetched)}")
+            return None
+        return result
+
+
+def _warn_pages_left(max_pages: int) -> None:
+    print(
+        f"Warning: stopped after {max_pages} pages with more left; raise --max-pages to get "
+        "them all.",
+        file=sys.stderr,
+    )
+
+
+def _print_exchange(response: Any) -> None:
+    request = response.request
+    print(f"> {request.method} {redact_url(str(request.url))}")
+    print(_redacted_headers(request.headers))
+    print(f"< {response.status_code} {response.reason_phrase}")
+    print(_redacted_headers(response.headers))
+
+
+def status_line(orange: Any) -> str:
+    """The session's state in one line, as the widget words it."""
+    from .widget_text import Snapshot, view
+
+    snap = Snapshot(
+        status=orange.status,
+        token=orange.token,
+        user=orange.user,
+        last_error=orange.last_error,
+        login_url=orange.login_url,
+        handoff=orange.handoff_name,
+    )
+    return view(snap, time.time()).text
+
+
+def _complete(shell: Any, event: Any) -> list[str]:
+    return completions(event.text_until_cursor, SANDBOX_PATHS)
+
+
+def register(shell: Any) -> OrangeMagic:
+    """Register ``%orange`` on ``shell``, its ``%config`` settings and tab completion."""
+    magic = OrangeMagic(shell=shell)
+    shell.register_magics(magic)
+    if magic not in shell.configurables:
+        shell.configurables.append(magic)
+    shell.set_hook("complete_command", _complete, str_key="%orange")
+    shell.set_hook("complete_command", _complete, str_key="%%orange")
+    return magic
