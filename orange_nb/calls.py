@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from .oauth.presets import Endpoints
 
 log = logging.getLogger("orange_nb")
+
+Headers = Mapping[str, str] | Sequence[tuple[str, str]] | None
 
 
 @dataclass
@@ -200,7 +202,7 @@ class CallsMixin:
         json: Any = None,
         data: Any = None,
         content: Any = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers = None,
         timeout: float | None = None,
     ) -> httpx.Response:
         """Send an authenticated request; throttling and transient failures are retried.
@@ -236,7 +238,7 @@ class CallsMixin:
         json: Any = None,
         data: Any = None,
         content: Any = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers = None,
         timeout: float | None = None,
     ) -> httpx.Response:
         """:meth:`request` for asyncio: ``await orange.arequest("GET", "/…")``."""
@@ -273,7 +275,7 @@ class CallsMixin:
         records: str | None = None,
         max_pages: int = 20,
         limit: int | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers = None,
         timeout: float | None = None,
         progress: bool = False,
         on_truncated: Callable[[int], None] | None = None,
@@ -321,7 +323,7 @@ class CallsMixin:
         records: str | None = None,
         max_pages: int = 20,
         limit: int | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers = None,
     ) -> pd.DataFrame | Any:
         """GET ``path_or_url``: a DataFrame when the JSON holds records, else the JSON (or text)."""
         return self.fetch(
@@ -343,7 +345,7 @@ class CallsMixin:
         records: str | None = None,
         max_pages: int = 20,
         limit: int | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Headers = None,
     ) -> pd.DataFrame | Any:
         """:meth:`get` for asyncio: ``df = await orange.aget("/…")``."""
         pages = _Pages(records, paginate, max_pages, limit, None)

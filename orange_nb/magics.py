@@ -160,7 +160,7 @@ class OrangeMagic(Magics):
             if opts.show:
                 from IPython.display import display
 
-                display(result)
+                display(result)  # type: ignore[no-untyped-call]
             elif not opts.quiet and fetched.rows is not None:
                 from .results import footer
 

@@ -42,12 +42,10 @@ class OrangeFrame(pd.DataFrame):
     def _constructor(self) -> type[pd.DataFrame]:
         return pd.DataFrame
 
-    def _shown(self) -> pd.DataFrame:
-        return (
-            pd.DataFrame(self.head(self._orange_limit))
-            if self._orange_limit > 0
-            else pd.DataFrame(self)
-        )
+    def _shown(self) -> Any:
+        # A plain DataFrame, so pandas renders it with its own options.
+        rows = self.head(self._orange_limit) if self._orange_limit > 0 else self
+        return pd.DataFrame(rows)
 
     def _more(self) -> str:
         hidden = len(self) - min(len(self), self._orange_limit)
@@ -59,14 +57,14 @@ class OrangeFrame(pd.DataFrame):
         return f"{self._shown()!r}\n{self._orange_footer}{self._more()}"
 
     def _repr_html_(self) -> str | None:
-        table = self._shown()._repr_html_() or ""
+        table = str(self._shown()._repr_html_() or "")
         note = html.escape(self._orange_footer + self._more())
         return f'{table}<div class="orange-nb-footer" style="opacity:.7;font-size:90%">{note}</div>'
 
 
 def framed(frame: pd.DataFrame, fetched: Fetched, displaylimit: int) -> OrangeFrame:
     """``frame`` as an :class:`OrangeFrame` (same data, no copy) with ``fetched``'s footer."""
-    out = OrangeFrame(frame)
+    out: OrangeFrame = OrangeFrame(frame)  # type: ignore[no-any-return,unused-ignore]
     out._orange_footer = footer(fetched)
     out._orange_limit = displaylimit
     return out

@@ -60,7 +60,7 @@ def test_max_pages_warns(
 
 
 def test_limit_and_show(orange: Orange, run: Run, shell: InteractiveShell) -> None:
-    result, out = run(f"%orange GET {PRESENCE} --paginate --limit 30 -o some --show")
+    _, out = run(f"%orange GET {PRESENCE} --paginate --limit 30 -o some --show")
     assert len(shell.user_ns["some"]) == 30 and "30 rows" in out
 
 
@@ -122,7 +122,7 @@ def test_dry_run_prints_curl_with_token_redacted(
     orange: Orange, run: Run, sandbox: SandboxServer
 ) -> None:
     calls = sandbox.sandbox.stats()["api_calls"]
-    result, out = run("%orange GET /sandbox/mobility/v1/zones limit==3 --dry-run")
+    _, out = run("%orange GET /sandbox/mobility/v1/zones limit==3 --dry-run")
     assert out.startswith("curl") and "YOUR_ACCESS_TOKEN" in out and "limit=3" in out
     assert "sbx_at_" not in out
     assert sandbox.sandbox.stats()["api_calls"] == calls  # nothing was sent
@@ -131,14 +131,14 @@ def test_dry_run_prints_curl_with_token_redacted(
 def test_verbose_redacts_authorization(orange: Orange, run: Run) -> None:
     token = orange.token
     assert token is not None
-    result, out = run("%orange GET /sandbox/mobility/v1/zones -v -o z")
+    _, out = run("%orange GET /sandbox/mobility/v1/zones -v -o z")
     assert "authorization: Bearer ***" in out and token.access_token not in out
 
 
 def test_export_runs_and_lists(orange: Orange, run: Run) -> None:
-    result, out = run("%orange GET /sandbox/mobility/v1/zones --export python-requests -o z")
+    _, out = run("%orange GET /sandbox/mobility/v1/zones --export python-requests -o z")
     assert "import requests" in out and "YOUR_ACCESS_TOKEN" in out and "sbx_at_" not in out
-    result, out = run("%orange GET /sandbox/mobility/v1/zones --export")
+    _, out = run("%orange GET /sandbox/mobility/v1/zones --export")
     assert "curl" in out and "java-okhttp" in out
 
 
