@@ -138,8 +138,9 @@ def to_frame(records: list[dict[str, Any]], *, parse_dates: bool = True) -> pd.D
 
     Flat records take ``pandas.DataFrame`` directly (several times faster than
     ``json_normalize``). The check is exact, not sampled: a nested object can only land in
-    an object column, so only those are scanned; a nested first record skips the fast try. With ``parse_dates``, ISO 8601 string
-    columns become ``datetime64`` (UTC when the values carry ``Z`` or an offset).
+    an object column, so only those are scanned; a nested first record skips the fast try.
+    With ``parse_dates``, ISO 8601 string columns become ``datetime64`` (UTC when the values
+    carry ``Z`` or an offset).
     """
     import pandas as pd
 
@@ -166,15 +167,12 @@ def concat_pages(pages: list[pd.DataFrame]) -> pd.DataFrame:
     """
     import pandas as pd
 
-    columns = list(dict.fromkeys(name for page in pages for name in page.columns))
-    filled = [page for page in pages if len(page)]
-    if not filled:  # no rows: keep the columns (and dtypes) the pages announce, if any
-        empty: pd.DataFrame = (
-            pd.concat(pages, ignore_index=True).reindex(columns=columns)
-            if pages
-            else pd.DataFrame()
-        )
+    if not pages:
+        empty: pd.DataFrame = pd.DataFrame()
         return empty
+    columns = list(dict.fromkeys(name for page in pages for name in page.columns))
+    # Pages without rows only announce columns; all of them when no page has rows.
+    filled = [page for page in pages if len(page)] or pages
     if len(filled) > 1:
         null = [page.isna().all() for page in filled]
         # A column null in some pages but not all: let the pages with values set its dtype.

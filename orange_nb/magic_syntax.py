@@ -17,8 +17,8 @@ Rules:
 - Words split as a POSIX shell would (``shlex``); ``{{ expr }}`` is read before that, so
   its spaces and quotes need no quoting, and ``$`` is always literal.
 - METHOD is the first word when it is a known method in any case (``get`` → ``GET``) or,
-  followed by another word, an all-uppercase HTTP token (``PROPFIND``); any other first
-  word is PATH. METHOD defaults to POST when there is a body (field items or a cell
+  followed by another word, an all-uppercase HTTP token (``PROPFIND``) that is no near
+  miss of a known one (``GETT`` is an error); any other first word is PATH. METHOD defaults to POST when there is a body (field items or a cell
   body), else GET.
 - PATH starts with ``/`` (joined to the session's API base) or ``http(s)://``. Its
   ``?query`` joins ``CallSpec.query``. ``{name}`` takes a variable and ``{{ expr }}`` an
@@ -47,7 +47,7 @@ import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal, Union, cast
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from .export import LANGUAGES, check_language
@@ -69,9 +69,11 @@ __all__ = [
     "COMMANDS",
     "METHODS",
     "USAGE",
+    "Body",
     "CallOptions",
     "CallSpec",
     "Command",
+    "CommandName",
     "FormBody",
     "JsonBody",
     "TextBody",
@@ -80,8 +82,9 @@ __all__ = [
     "parse",
 ]
 
+CommandName = Literal["login", "status", "logout", "refresh"]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-COMMANDS = ("login", "status", "logout", "refresh")
+COMMANDS: tuple[CommandName, ...] = ("login", "status", "logout", "refresh")
 USAGE = """\
 %orange login [--sandbox] [--scopes "openid …"] [--wait] [--timeout S]
 %orange status | logout | refresh
@@ -106,7 +109,7 @@ _LANGUAGE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.+#-]*")
 class Command:
     """``%orange login | status | logout | refresh`` and, for login, its options."""
 
-    name: Literal["login", "status", "logout", "refresh"]
+    name: CommandName
     sandbox: bool = False
     scopes: str | None = None
     wait: bool = False
@@ -266,13 +269,9 @@ def _words(line: str) -> list[Template]:
     templates = []
     for word in words:
         parts = _SLOT.split(word)  # text, slot number, text, …
-        pieces: list[Piece] = [slots[int(part)] if odd else part for odd, part in _alternate(parts)]
+        pieces: list[Piece] = [slots[int(p)] if i % 2 else p for i, p in enumerate(parts)]
         templates.append(join(pieces))
     return templates
-
-
-def _alternate(parts: list[str]) -> list[tuple[bool, str]]:
-    return [(index % 2 == 1, part) for index, part in enumerate(parts)]
 
 
 def _command(name: str, words: list[Template], cell: str | None) -> Command:
@@ -282,7 +281,7 @@ def _command(name: str, words: list[Template], cell: str | None) -> Command:
     values, positional = _options(words, _COMMAND_OPTIONS.get(name, ()), where)
     if positional:
         raise UsageError(f"{where} takes no {show(positional[0])!r}.{_usage_hint(name)}")
-    return Command(name, **values)  # type: ignore[arg-type]  # name is one of COMMANDS
+    return Command(cast(CommandName, name), **values)
 
 
 def _usage_hint(name: str) -> str:
@@ -468,7 +467,7 @@ class _Request:
             if layout.request_line is not None:
                 extra = _words(layout.request_line)
                 if extra and _HTTP_VERSION.fullmatch(literal(extra[-1]) or ""):
-                    extra.pop()  # "POST /x HTTP/1.1", as in .http files
+                    extra.pop()  # "POST /x HTTP/1.1", as in a raw request line
                 more, extra_positional = _options(extra, _REQUEST_OPTIONS, where)
                 options.update(more)
                 positional += extra_positional
@@ -755,14 +754,14 @@ def completions(text_before_cursor: str, paths: Sequence[str]) -> list[str]:
         found = [c for c in candidates if (c.lower() if fold else c).startswith(key)]
         return list(dict.fromkeys(found))
 
-    previous = words[-1] if words else None
+    previous = words[-1] if words else ""
     if previous == "--export":
         return starting(list(LANGUAGES), fold=True)
     if words and words[0] in COMMANDS:
         options = _COMMAND_OPTIONS.get(words[0], ())
         return starting([n for o in options for n in o.names]) if current.startswith("-") else []
     table = {name: option for option in _REQUEST_OPTIONS for name in option.names}
-    if previous in table and table[previous].kind != "flag":
+    if _takes_value(previous, table):
         return []  # the word being typed is that option's value
     if current.startswith("-"):
         return starting(list(table))

@@ -60,13 +60,10 @@ class ForeignPageError(OrangeNBError):
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and effective port; ``ValueError`` for a port that is not one."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:  # a port that is not a number: no origin to match
-        return (scheme, "\x00invalid", None)
-    return (scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme))
+    return (scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS.get(scheme))
 
 
 def _origin_text(url: str) -> str:
@@ -149,22 +146,15 @@ def _quoted(value: str, at: int) -> tuple[str, int] | None:
 
 
 def _skip_link(value: str, at: int) -> int:
-    """The index of the next comma that may start a link, past quoted strings and ``<…>``."""
-    quoted = bracketed = False
+    """The index of the next comma outside a quoted string: where the next link may start."""
+    quoted = False
     while at < len(value):
         char = value[at]
-        if quoted:
-            if char == "\\":
-                at += 1
-            elif char == '"':
-                quoted = False
-        elif bracketed:
-            bracketed = char != ">"
+        if quoted and char == "\\":
+            at += 1
         elif char == '"':
-            quoted = True
-        elif char == "<":
-            bracketed = True
-        elif char == ",":
+            quoted = not quoted
+        elif char == "," and not quoted:
             return at
         at += 1
     return at
@@ -226,7 +216,7 @@ def with_param(url: str, name: str, value: str) -> str:
     query: list[str] = []
     placed = False
     for item in parts.query.split("&") if parts.query else []:
-        if item.split("=", 1)[0] == name:
+        if unquote_plus(item.split("=", 1)[0]) == name:
             if not placed:
                 query.append(pair)
                 placed = True
@@ -252,23 +242,24 @@ def next_link(
     complete, and the token must never be sent there.
     """
     request_url = urlunsplit(urlsplit(request_url)._replace(fragment=""))
-    found: str | None = None
+    target: str | None = None
     link = _header(headers, "link")
-    for target, params in parse_link_header(link) if link else []:
+    for href, params in parse_link_header(link) if link else []:
         if "next" in params.get("rel", "").lower().split():
-            found = urljoin(request_url, target)
+            target = href
             break
-    if found is None:
+    if target is None:
         for value, param, is_url in _candidates(body):
-            if is_url:
-                found = urljoin(request_url, value)
-            else:
-                found = with_param(request_url, param or cursor_param, value)
+            target = value if is_url else with_param(request_url, param or cursor_param, value)
             break
-    if found is None:
+    if target is None:
         return None
-    found = urlunsplit(urlsplit(found)._replace(fragment=""))
-    if _origin(found) != _origin(request_url):
+    try:
+        found = urlunsplit(urlsplit(urljoin(request_url, target))._replace(fragment=""))
+        same_origin = _origin(found) == _origin(request_url)
+    except ValueError:  # not a URL (a bad port or IPv6 literal): nowhere to go
+        return None
+    if not same_origin:
         raise ForeignPageError(found, request_url)
     return None if found == request_url else found
 

@@ -54,9 +54,8 @@ _METHODS = {
     "java-httpurlconnection": ("GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"),
     "java-jsoup": ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"),
 }
-_NO_BODY_WITH_GET = (
-    *("fetch", "node-fetch", "jquery", "xhr"),
-    *("java-httpurlconnection", "java-okhttp", "kotlin"),
+_NO_BODY_WITH_GET = frozenset(
+    {"fetch", "node-fetch", "jquery", "xhr", "java-httpurlconnection", "java-okhttp", "kotlin"}
 )
 
 

@@ -32,7 +32,10 @@ def fetch(p: Prepared) -> str:
             f"fetch({q.javascript(p.url)}, {options[0]}",
             *options[1:-1],
             options[-1] + ")",
-            "  .then((response) => response.text())",
+            "  .then((response) => {",
+            "    console.log(response.status);",
+            "    return response.text();",
+            "  })",
             "  .then((text) => console.log(text))",
             "  .catch((error) => console.error(error));",
         ]

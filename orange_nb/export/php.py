@@ -16,7 +16,7 @@ def curl_extension(p: Prepared) -> str:
     if p.headers:
         options += [
             "    CURLOPT_HTTPHEADER => [",
-            *(f"        {q.php(f'{name}: {value}')}," for name, value in p.headers),
+            *(f"        {q.php(line)}," for line in p.header_lines()),
             "    ],",
         ]
     if p.body is not None:

@@ -60,6 +60,10 @@ class Prepared:
         """The Content-Type header's value, if any."""
         return next((v for n, v in self.headers if n.lower() == "content-type"), None)
 
+    def header_lines(self) -> list[str]:
+        """``Name: value`` lines as libcurl takes them (``Name;`` sends an empty value)."""
+        return [f"{name}: {value}" if value else f"{name};" for name, value in self.headers]
+
     def headers_except(self, name: str) -> tuple[tuple[str, str], ...]:
         """The headers without ``name`` (any case)."""
         return tuple((n, v) for n, v in self.headers if n.lower() != name.lower())

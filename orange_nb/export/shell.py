@@ -15,7 +15,7 @@ def curl(p: Prepared) -> str:
         first += ["-X", q.shell(p.method)]
     first.append(q.shell(p.url))
     lines = [" ".join(first)]
-    lines += [f"  -H {q.shell(f'{name}: {value}')}" for name, value in p.headers]
+    lines += [f"  -H {q.shell(line)}" for line in p.header_lines()]
     if p.body is not None:
         lines.append(f"  --data-raw {q.shell(p.body)}")
     return " \\\n".join(lines)

@@ -17,10 +17,20 @@ def response(status: int, body: object, headers: dict[str, str] | None = None) -
 @pytest.mark.parametrize(
     ("status", "body", "code", "advice"),
     [
-        (401, {"code": 42, "message": "Expired credentials", "description": "x"}, 42, "Sign in again"),
+        (
+            401,
+            {"code": 42, "message": "Expired credentials", "description": "x"},
+            42,
+            "Sign in again",
+        ),
         (403, {"code": 50, "message": "Access denied"}, 50, "scope"),
         (403, {"code": 53, "message": "Too many requests"}, 53, "slow down"),
-        (401, {"status": 401, "code": "UNAUTHENTICATED", "message": "bad"}, "UNAUTHENTICATED", "Sign in again"),
+        (
+            401,
+            {"status": 401, "code": "UNAUTHENTICATED", "message": "bad"},
+            "UNAUTHENTICATED",
+            "Sign in again",
+        ),
         (500, {"unexpected": True}, None, "try again"),
     ],
 )

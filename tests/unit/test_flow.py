@@ -15,7 +15,9 @@ AUTH = "https://auth.example/authorize"
 
 
 def flow(**kw: object) -> LoginFlow:
-    args: dict[str, object] = dict(authorize_endpoint=AUTH, client_id="app", scopes=("openid", "profile"))
+    args: dict[str, object] = dict(
+        authorize_endpoint=AUTH, client_id="app", scopes=("openid", "profile")
+    )
     args.update(kw)
     return LoginFlow(**args)  # type: ignore[arg-type]
 
@@ -41,7 +43,9 @@ def test_verifier_length_within_rfc_bounds() -> None:
 
 
 def test_authorization_url_carries_every_parameter() -> None:
-    f = flow(redirect_uri="http://127.0.0.1:5000/cb", extra_params={"prompt": "login", "state": "evil"})
+    f = flow(
+        redirect_uri="http://127.0.0.1:5000/cb", extra_params={"prompt": "login", "state": "evil"}
+    )
     q = parse_qs(urlsplit(f.authorization_url()).query)
     assert q["response_type"] == ["code"]
     assert q["client_id"] == ["app"]

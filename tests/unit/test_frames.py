@@ -126,6 +126,7 @@ def test_iso_timestamps_become_datetimes_and_nothing_else_does() -> None:
                 "number": 20260101,
                 "ident": "2026-01-01-batch",
                 "text": "hello",
+                "year": "2026",
             },
             {
                 "utc": None,
@@ -137,6 +138,7 @@ def test_iso_timestamps_become_datetimes_and_nothing_else_does() -> None:
                 "number": 20260102,
                 "ident": "2026-01-02-batch",
                 "text": "2026-01-01",
+                "year": "2026-01-01",
             },
         ]
     )
@@ -151,7 +153,7 @@ def test_iso_timestamps_become_datetimes_and_nothing_else_does() -> None:
         assert frame[name].dtype.kind == "M" and frame[name].dt.tz is None, name
     assert frame["day"].iloc[1] == pd.Timestamp("2026-01-02")
     assert frame["number"].dtype == "int64"
-    for name in ("digits", "ident", "text"):
+    for name in ("digits", "ident", "text", "year"):
         assert frame[name].dtype.kind not in "Mi", name
     assert frame["digits"].tolist() == ["20260101", "20260102"]
 
@@ -225,9 +227,16 @@ def test_concat_an_all_null_column_in_one_page_keeps_the_other_pages_dtype() -> 
 
 
 def test_concat_an_empty_page_does_not_change_dtypes() -> None:
-    empty = pd.DataFrame({"n": pd.Series([], dtype=object)})
+    empty = pd.DataFrame({"m": pd.Series([], dtype=object), "n": pd.Series([], dtype=object)})
     frame = concat_pages([empty, to_frame([{"n": 1}, {"n": 2}])])
-    assert frame["n"].dtype == "int64"
+    assert list(frame.columns) == ["m", "n"]
+    assert frame["n"].dtype == "int64" and frame["n"].tolist() == [1, 2]
+
+
+def test_concat_order_holds_when_a_leading_column_is_null_in_the_first_page() -> None:
+    frame = concat_pages([to_frame([{"a": None, "b": 1}]), to_frame([{"a": 2.5, "b": 3}])])
+    assert list(frame.columns) == ["a", "b"]
+    assert frame["a"].dtype == "float64" and frame["b"].tolist() == [1, 3]
 
 
 def test_concat_of_nothing() -> None:

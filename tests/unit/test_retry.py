@@ -13,8 +13,12 @@ from orange_nb.retry import RetryPolicy, retry_after_seconds
 POLICY = RetryPolicy(max_retries=3, max_wait=10, backoff=1.0)
 
 
-def answer(status: int, json: object = None, headers: dict[str, str] | None = None, method: str = "GET") -> httpx.Response:
-    return httpx.Response(status, json=json, headers=headers, request=httpx.Request(method, "https://api.example/x"))
+def answer(
+    status: int, json: object = None, headers: dict[str, str] | None = None, method: str = "GET"
+) -> httpx.Response:
+    return httpx.Response(
+        status, json=json, headers=headers, request=httpx.Request(method, "https://api.example/x")
+    )
 
 
 def test_retry_after_seconds_and_date() -> None:
@@ -30,7 +34,9 @@ def test_throttling_retried_for_any_method_honouring_retry_after(method: str) ->
     for response in (
         answer(503, headers={"Retry-After": "2"}),
         answer(429, headers={"Retry-After": "2"}),
-        answer(403, json={"code": 53, "message": "Too many requests"}, headers={"Retry-After": "2"}),
+        answer(
+            403, json={"code": 53, "message": "Too many requests"}, headers={"Retry-After": "2"}
+        ),
     ):
         assert POLICY.delay_for_response(response, method, 0, 0) == 2.0
 
@@ -56,12 +62,19 @@ def test_5xx_only_for_idempotent_methods() -> None:
 
 def test_bounded_count_and_total_wait() -> None:
     assert POLICY.delay_for_response(answer(503), "GET", 3, 0) is None
-    assert POLICY.delay_for_response(answer(503, headers={"Retry-After": "30"}), "GET", 0, 0) is None
+    assert (
+        POLICY.delay_for_response(answer(503, headers={"Retry-After": "30"}), "GET", 0, 0) is None
+    )
     assert POLICY.delay_for_response(answer(503, headers={"Retry-After": "2"}), "GET", 1, 9) is None
 
 
 def test_transport_errors() -> None:
     request = httpx.Request("POST", "https://api.example/x")
-    assert POLICY.delay_for_error(httpx.ConnectError("refused", request=request), "POST", 0, 0) is not None
+    assert (
+        POLICY.delay_for_error(httpx.ConnectError("refused", request=request), "POST", 0, 0)
+        is not None
+    )
     assert POLICY.delay_for_error(httpx.ReadError("reset", request=request), "POST", 0, 0) is None
-    assert POLICY.delay_for_error(httpx.ReadError("reset", request=request), "GET", 0, 0) is not None
+    assert (
+        POLICY.delay_for_error(httpx.ReadError("reset", request=request), "GET", 0, 0) is not None
+    )

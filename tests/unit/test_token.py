@@ -12,7 +12,15 @@ SECRET_RT = "sbx_rt_" + "b" * 40
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(3600, 3600.0), ("3600", 3600.0), (" 60 ", 60.0), (None, None), ("soon", None), (True, None), (float("nan"), None)],
+    [
+        (3600, 3600.0),
+        ("3600", 3600.0),
+        (" 60 ", 60.0),
+        (None, None),
+        ("soon", None),
+        (True, None),
+        (float("nan"), None),
+    ],
 )
 def test_expires_in_number_or_string(value: object, expected: float | None) -> None:
     assert parse_expires_in(value) == expected
@@ -20,7 +28,12 @@ def test_expires_in_number_or_string(value: object, expected: float | None) -> N
 
 def test_from_response_uses_request_time_and_granted_scope() -> None:
     t = Token.from_response(
-        {"access_token": SECRET_AT, "expires_in": "3600", "scope": "openid mobility:read", "refresh_token": SECRET_RT},
+        {
+            "access_token": SECRET_AT,
+            "expires_in": "3600",
+            "scope": "openid mobility:read",
+            "refresh_token": SECRET_RT,
+        },
         requested_at=1000.0,
         requested_scopes=("openid", "profile", "mobility:read"),
     )
@@ -30,8 +43,12 @@ def test_from_response_uses_request_time_and_granted_scope() -> None:
 
 
 def test_refresh_answer_without_refresh_token_keeps_the_old_one() -> None:
-    old = Token(access_token="x", refresh_token=SECRET_RT, scopes=("openid",), issued_at=0, expires_at=10)
-    new = Token.from_response({"access_token": SECRET_AT, "expires_in": 60}, requested_at=5, previous=old)
+    old = Token(
+        access_token="x", refresh_token=SECRET_RT, scopes=("openid",), issued_at=0, expires_at=10
+    )
+    new = Token.from_response(
+        {"access_token": SECRET_AT, "expires_in": 60}, requested_at=5, previous=old
+    )
     assert new.refresh_token == SECRET_RT
     assert new.scopes == ("openid",)
     rotated = Token.from_response(
@@ -69,11 +86,26 @@ def test_repr_and_str_hide_tokens() -> None:
 
 
 def test_json_roundtrip_and_refusals() -> None:
-    t = Token(access_token=SECRET_AT, refresh_token=SECRET_RT, expires_at=2e9, scopes=("openid",), id_claims={"sub": "u"})
+    t = Token(
+        access_token=SECRET_AT,
+        refresh_token=SECRET_RT,
+        expires_at=2e9,
+        scopes=("openid",),
+        id_claims={"sub": "u"},
+    )
     back = Token.from_json(t.to_json())
     assert (back.access_token, back.refresh_token, back.expires_at, back.scopes) == (
-        SECRET_AT, SECRET_RT, 2e9, ("openid",)
+        SECRET_AT,
+        SECRET_RT,
+        2e9,
+        ("openid",),
     )
-    for bad in ("[]", '{"access_token": 1}', '{"access_token": "a", "scopes": "x"}', "{", '{"access_token": "a", "expires_at": "soon"}'):
+    for bad in (
+        "[]",
+        '{"access_token": 1}',
+        '{"access_token": "a", "scopes": "x"}',
+        "{",
+        '{"access_token": "a", "expires_at": "soon"}',
+    ):
         with pytest.raises(ValueError):
             Token.from_json(bad)
