@@ -124,6 +124,7 @@ class _Pages:
         self.rows: list[Any] = []
         self.as_is: Any = None
         self.is_records = False
+        self.first_body: Any = None
         self.started = time.perf_counter()
 
     def add(self, response: httpx.Response) -> str | None:
@@ -143,13 +144,37 @@ class _Pages:
             return None
         if not self.paginate:
             return None
+        self.first_body = data if out.pages == 1 else self.first_body
         following = pagination.next_link(response.headers, data, str(response.url))
         if following is not None and out.pages >= self.max_pages:
-            out.truncated = True
-            if self.on_truncated is not None:
-                self.on_truncated(self.max_pages)
+            self._truncate()
             return None
         return following
+
+    def _truncate(self) -> None:
+        self.out.truncated = True
+        if self.on_truncated is not None:
+            self.on_truncated(self.max_pages)
+
+    def ahead(self, offset_param: str) -> list[str]:
+        """URLs of the pages after the first, when its body says how many rows there are.
+
+        Only for APIs that take an offset (``offset_param``); ``[]`` when the first page
+        gives no ``total``. Bounded by ``max_pages`` and ``limit`` like the sequential pull.
+        """
+        body, page = self.first_body, len(self.rows)
+        total = body.get("total") if isinstance(body, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool) or page == 0:
+            return []
+        first = str(self.out.responses[0].url)
+        urls = pagination.offset_pages(first, total, page, offset_param)[1:]
+        if self.limit is not None:
+            urls = urls[: max(0, -(-(self.limit - page) // page))]  # ceil: pages still needed
+        if len(urls) > self.max_pages - 1:
+            urls = urls[: self.max_pages - 1]
+            self._truncate()
+        self.paginate = False  # the plan is fixed: the pages' own next links no longer count
+        return urls
 
     def finish(self) -> Fetched:
         out = self.out
@@ -279,10 +304,14 @@ class CallsMixin:
         timeout: float | None = None,
         progress: bool = False,
         on_truncated: Callable[[int], None] | None = None,
+        concurrency: int = 1,
+        offset_param: str = "offset",
     ) -> Fetched:
         """Send (GET by default), follow pages when asked, decode: the details behind :meth:`get`.
 
-        The method and body go with the first request only; following pages are GETs.
+        The method and body go with the first request only; following pages are GETs. With
+        ``concurrency > 1``, an API that takes an offset and gives a ``total`` has its pages
+        after the first fetched ``concurrency`` at a time, in order, on the same connections.
         """
         pages = _Pages(records, paginate, max_pages, limit, on_truncated)
         url: str | None = path_or_url
@@ -303,6 +332,11 @@ class CallsMixin:
                 else:
                     response = self.request("GET", url, headers=headers, timeout=timeout)
                 url = pages.add(response)
+                if url is not None and concurrency > 1 and pages.out.pages == 1:
+                    ahead = pages.ahead(offset_param)
+                    if ahead:
+                        self._fetch_ahead(pages, ahead, concurrency, headers, timeout)
+                        break
                 if progress and url is not None:
                     if bar is None:  # a bar only once there is a second page
                         bar = _progress_bar()
@@ -314,6 +348,20 @@ class CallsMixin:
                 bar.close()
         return pages.finish()
 
+    def _fetch_ahead(
+        self, pages: _Pages, urls: list[str], workers: int, headers: Headers, timeout: float | None
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orange-page") as pool:
+            answers = pool.map(
+                lambda u: self.request("GET", u, headers=headers, timeout=timeout), urls
+            )
+            for response in answers:  # in page order
+                pages.add(response)
+                if pages.limit is not None and len(pages.rows) >= pages.limit:
+                    break
+
     def get(
         self,
         path_or_url: str,
@@ -324,11 +372,17 @@ class CallsMixin:
         max_pages: int = 20,
         limit: int | None = None,
         headers: Headers = None,
+        concurrency: int = 1,
     ) -> pd.DataFrame | Any:
-        """GET ``path_or_url``: a DataFrame when the JSON holds records, else the JSON (or text)."""
+        """GET ``path_or_url``: a DataFrame when the JSON holds records, else the JSON (or text).
+
+        ``paginate=True`` follows next links (``Link`` header, body ``next`` or cursor) up to
+        ``max_pages``; ``concurrency=N`` fetches offset-addressed pages N at a time.
+        """
         return self.fetch(
             path_or_url,
             params,
+            concurrency=concurrency,
             paginate=paginate,
             records=records,
             max_pages=max_pages,

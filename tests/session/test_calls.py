@@ -252,3 +252,28 @@ def test_connection_refused_is_a_clear_error(make_session: Callable[..., Orange]
     orange.allowed_hosts = ["http://127.0.0.1:9"]
     with pytest.raises(NetworkError, match="could not connect"):
         orange.get("http://127.0.0.1:9/x")
+
+
+def test_concurrent_offset_pages_equal_sequential(session: Orange, sandbox: SandboxServer) -> None:
+    sequential = session.get(PRESENCE, {**WEEK, "limit": 10}, paginate=True, max_pages=50)
+    before = sandbox.sandbox.stats()["api_calls"]
+    ahead = session.fetch(
+        PRESENCE, {**WEEK, "limit": 10}, paginate=True, max_pages=50, concurrency=4
+    )
+    assert ahead.pages == 17 and sandbox.sandbox.stats()["api_calls"] == before + 17  # type: ignore[operator]
+    assert ahead.result.equals(sequential)
+
+
+def test_concurrent_pages_respect_limit_and_max_pages(session: Orange) -> None:
+    told: list[int] = []
+    some = session.fetch(PRESENCE, {**WEEK, "limit": 10}, paginate=True, limit=35, concurrency=4)
+    assert some.rows == 35 and some.pages == 4
+    few = session.fetch(
+        PRESENCE,
+        {**WEEK, "limit": 10},
+        paginate=True,
+        max_pages=3,
+        concurrency=4,
+        on_truncated=told.append,
+    )
+    assert few.rows == 30 and few.truncated and told == [3]
