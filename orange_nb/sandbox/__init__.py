@@ -3,7 +3,24 @@
 Self-contained: it imports nothing else from ``orange_nb``. Mount ``handlers(prefix,
 sandbox)`` in a tornado application (the server extension does), build a standalone app
 with ``make_app()``, serve one on a thread with ``serve_in_thread()``, or run
-``python -m orange_nb.sandbox --port 8765``.
+``python -m orange_nb.sandbox --port 8765``. Data are synthetic; nothing here is Orange.
+
+Below a root ``R`` (the prefix):
+
+- ``R/openidconnect/fr/v1/``: ``authorize`` (sign-in and consent pages), ``token``,
+  ``userinfo``, ``revoke``, ``jwks``, ``.well-known/openid-configuration``.
+- ``R/sandbox/mobility/v1/zones[/{id}[/presence]]``, ``R/sandbox/mobility/v1/reports``
+  (scope ``mobility:read``), ``R/sandbox/echo/v1/…`` (any valid token),
+  ``R/sandbox/kyc-match/v0.3/match`` (scope ``kyc-match:match``, CAMARA's error envelope).
+- ``R/_sandbox/``: the control API, JSON and without authentication (it is a sandbox;
+  POSTs need ``Content-Type: application/json``): ``settings`` (GET, POST changes),
+  ``faults`` (GET, POST one or a list, DELETE), ``stats`` (GET), ``reset``,
+  ``revoke-all``, ``expire-access-tokens`` (POST). The same on ``Sandbox``:
+  ``configure()``, ``add_fault()``, ``stats()``, ``reset()``, ``revoke_all()``,
+  ``expire_access_tokens()``.
+
+The default rate limit is 50 requests per second per client on the sample APIs;
+``configure(rate_limit_per_second=None)`` turns it off.
 """
 
 import logging

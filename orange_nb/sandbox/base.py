@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from asyncio import Future
 from collections.abc import Mapping
 from http import HTTPStatus
+from types import TracebackType
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl
 
 from tornado.iostream import StreamClosedError
-from tornado.web import RequestHandler
+from tornado.web import HTTPError, RequestHandler
 
 from .errors import (
     ApiError,
@@ -26,6 +28,8 @@ from .errors import (
 from .faults import Fault
 from .pages import PAGE_HEADERS, error_page
 from .state import Sandbox
+
+log = logging.getLogger("orange_nb.sandbox")
 
 Envelope = Literal["orange", "oauth", "html", "camara", "control"]
 
@@ -131,35 +135,36 @@ class SandboxHandler(RequestHandler):
             self.detach().close()
             return
         self._truncate = fault.truncate
-        if fault.status is None:
+        status = fault.status
+        if status is None or fault.passes_through:
             return  # the real handler answers (possibly truncated)
         headers = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
         if fault.body is not None:
-            self.answer(fault.status, fault.body.encode("utf-8"), fault.content_type, headers)
+            self.answer(status, fault.body.encode("utf-8"), fault.content_type, headers)
             return
         description = fault.description or fault.message or "A scripted fault of the sandbox."
         if self.envelope == "html":
             page = error_page("Sign-in unavailable", description)
-            self.answer(fault.status, page.encode("utf-8"), None, {**PAGE_HEADERS, **headers})
+            self.answer(status, page.encode("utf-8"), None, {**PAGE_HEADERS, **headers})
             return
         body: dict[str, object]
         if self.envelope == "oauth" and fault.error:
             body = {"error": fault.error, "error_description": description}
         elif self.envelope == "camara":
             body = {
-                "status": fault.status,
-                "code": camara_code_for_status(fault.status),
+                "status": status,
+                "code": camara_code_for_status(status),
                 "message": description,
             }
         else:
-            code = fault.code if fault.code is not None else orange_code_for_status(fault.status)
-            error = ApiError(code, description, status=fault.status)
+            code = fault.code if fault.code is not None else orange_code_for_status(status)
+            error = ApiError(code, description, status=status)
             body = error.orange_body()
             if fault.message:
                 body["message"] = fault.message
-        self.answer_json(fault.status, body, headers)
+        self.answer_json(status, body, headers)
 
     # ---- request helpers -------------------------------------------------------------
 
@@ -225,6 +230,23 @@ class SandboxHandler(RequestHandler):
             stream.close()
 
         written.add_done_callback(close)
+
+    def log_exception(
+        self,
+        typ: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Log real failures by path only: tornado's own line shows the query string
+        (codes, state). Answered errors (``HTTPError``) are the access log's business."""
+        if isinstance(value, HTTPError):
+            return
+        log.error(
+            "Uncaught exception in %s %s",
+            self.request.method,
+            self.request.path,
+            exc_info=(typ, value, tb) if typ and value else None,
+        )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Errors in the endpoint's envelope; never a traceback."""

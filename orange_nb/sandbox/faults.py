@@ -19,8 +19,8 @@ class Fault:
 
     ``match`` is an endpoint name (``ENDPOINT_NAMES``), ``"*"`` (everything but the
     control API), or a path prefix under the sandbox's root (``"/sandbox/"``).
-    ``status=None`` lets the real handler answer (after ``latency``; with ``truncate``
-    the real answer is cut). ``drop`` closes the connection without any answer;
+    ``status=None``, or a status below 400 without ``body``, lets the real handler
+    answer (after ``latency``; with ``truncate`` the real answer is cut). ``drop`` closes the connection without any answer;
     ``truncate`` sends the headers with the full ``Content-Length`` and half the body.
     ``body`` replaces the envelope (sent as ``content_type``); ``error`` makes the token
     and revocation endpoints answer ``{"error": error, ...}``. ``code``, ``message`` and
@@ -73,6 +73,11 @@ class Fault:
         if not isinstance(self.content_type, str) or not _header_safe(self.content_type):
             raise ValueError("content_type must be a plain header value")
         _check_retry_after(self.retry_after)
+
+    @property
+    def passes_through(self) -> bool:
+        """Whether the real handler answers (the fault only delays, truncates)."""
+        return self.status is None or (self.status < 400 and self.body is None)
 
     def matches(self, endpoint: str, path: str) -> bool:
         """Whether a request to ``endpoint`` (a name, or "") at ``path`` (under the root) matches."""

@@ -117,7 +117,7 @@ class AuthorizeHandler(SandboxHandler):
             self._send_back(redirect_uri, params, status)
             return
         auto_user = self.sandbox.auto_consent_user()
-        if request.get("prompt_none") and not auto_user:
+        if "none" in request.get("prompt", "").split() and not auto_user:
             self.sandbox.count("authorize.refused")
             params = {
                 "error": "login_required",
@@ -277,8 +277,6 @@ def _validate(groups: Mapping[str, list[str]], client: Client) -> dict[str, str]
         raise RedirectError("invalid_scope", f"Unknown scope: {' '.join(unknown)[:200]}.")
     request["scope"] = " ".join(dict.fromkeys(scopes))
     _validate_pkce(request)
-    if "none" in request.get("prompt", "").split():
-        request["prompt_none"] = "1"
     return request
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -51,8 +52,14 @@ def _check(name: str, default: object, value: object) -> object:
             raise ValueError(f"{name} must be true or false")
         return value
     if isinstance(default, (int, float)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(f"{name} must be a number >= 0")
+        high = 300 if name == "latency" else 10**9
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or not 0 <= value <= high
+        ):
+            raise ValueError(f"{name} must be a number from 0 to {high}")
         if name == "rate_limit_per_second" and value == 0:
             raise ValueError("rate_limit_per_second must be > 0 (null turns the limit off)")
         return value

@@ -1,0 +1,76 @@
+"""Fixtures shared by the whole test suite.
+
+- ``sandbox_server`` (session): one sandbox served on 127.0.0.1 in a thread.
+- ``sandbox`` (function): that server, reset to defaults before the test (settings,
+  clients, tokens, faults, counters); yields the ``SandboxServer`` (``.url``, ``.sandbox``).
+- ``chromium`` (session): Debian's Chromium driven by Playwright. Skipped with a
+  one-line reason when Chromium or Playwright is missing; a failure instead when the
+  ``CI`` environment variable is set. Never downloads a browser.
+- ``browser_context`` (function): a fresh context per test (no cookies carried over).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, NoReturn
+
+import pytest
+
+from orange_nb.sandbox import SandboxServer, serve_in_thread
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """A sandbox on 127.0.0.1 for the whole session."""
+    server = serve_in_thread()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
+    """The session's sandbox, reset to defaults for this test."""
+    sandbox_server.sandbox.reset()
+    return sandbox_server
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium (Playwright's sync API) for the session."""
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"Chromium is not installed at {CHROMIUM}.")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("The playwright package is not installed.")
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def browser_context(chromium: Any) -> Iterator[Any]:
+    """A fresh browser context (its own cookies and storage) for one test."""
+    context = chromium.new_context()
+    yield context
+    context.close()
