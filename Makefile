@@ -10,6 +10,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,lab]'
+	# An editable install leaves out the wheel's shared data: enable the server extension
+	# in this environment as a regular install would.
+	install -D -m 644 jupyter-config/jupyter_server_config.d/orange_nb.json \
+		$(VENV)/etc/jupyter/jupyter_server_config.d/orange_nb.json
 	rm -f $(VENV)/.installed-*
 	touch $@
 

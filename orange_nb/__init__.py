@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .notebook import install_error_display, running_shell
 from .oauth.errors import LoginError, LoginRequired, OrangeAPIError, OrangeNBError
+from .serverext import _jupyter_server_extension_points as _jupyter_server_extension_points
 
 if TYPE_CHECKING:
     from .session import Orange, current
@@ -55,10 +56,6 @@ def load_ipython_extension(ipython: Any) -> None:
     _session_module()
     install_error_display(ipython)
     register(ipython)
-
-
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "orange_nb.serverext"}]
 
 
 install_error_display(running_shell())

@@ -11,7 +11,7 @@ import httpx
 from .handoff import choose as choose_handoff
 from .handoff.base import Handoff
 from .oauth.errors import LoginError, OrangeNBError
-from .oauth.flow import Callback, LoginFlow, callback_params
+from .oauth.flow import Callback, LoginFlow
 from .oauth.token import Token
 
 if TYPE_CHECKING:
@@ -162,10 +162,8 @@ class LoginMixin:
             )
         from .handoff.paste import PasteHandoff
 
-        if isinstance(waiter.handoff, PasteHandoff):
-            callback = waiter.handoff.callback_from_url(waiter.flow, url)
-        else:
-            callback = Callback(callback_params(url), waiter.flow.redirect_uri or "")
+        # Any handoff's login can be finished by pasting (a browser on another machine).
+        callback = PasteHandoff.callback_from_url(waiter.flow, url)
         waiter.cancelled = True  # the background wait must not report on this flow any more
         try:
             waiter.token = self._finish_login(waiter, callback)

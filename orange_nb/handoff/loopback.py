@@ -46,7 +46,7 @@ def loopback_port(redirect_uri: str) -> int | None:
 
 
 class _Listener(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = True  # closing waits for no connection, not even a silent one
 
     def __init__(self, port: int, handoff: LoopbackHandoff) -> None:
         self.handoff = handoff
@@ -152,11 +152,18 @@ class LoopbackHandoff(Handoff):
                 "link and finish signing in, or run the login cell again (or wait longer)."
             )
         self.close()
-        assert self._callback is not None  # set before the event, under the lock
-        return self._callback
+        with self._lock:
+            callback = self._callback
+        if callback is None:  # woken by close() on another thread
+            raise LoginError(
+                "This sign-in was cancelled: a newer one started, or it was closed. Use the "
+                "newest sign-in link, or run the login cell again."
+            )
+        return callback
 
     def close(self) -> None:
-        """Stop listening; safe to call twice."""
+        """Stop listening; safe to call twice. A ``wait`` on another thread ends at once."""
+        self._landed.set()
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.shutdown()
@@ -174,7 +181,7 @@ class LoopbackHandoff(Handoff):
         try:
             params = callback_params("?" + parts.query)
         except LoginError as e:
-            return 400, "Sign-in answer refused", f"{e} Run the login cell again.", False
+            return 400, "Sign-in answer refused", str(e), False
         if not {"state", "code", "error"} & set(params):
             return 404, "Not found", "Nothing here.", False
         state = params.get("state")
@@ -186,17 +193,13 @@ class LoopbackHandoff(Handoff):
             if flow is None or flow.redirect_uri is None or not matches or self._callback:
                 return 400, "This sign-in link is stale", _STALE, False
             self._callback = Callback(params, flow.redirect_uri)
-        if params.get("error") or not params.get("code"):
-            error = params.get("error") or "no code"
-            return (
-                200,
-                "Sign-in failed",
-                (
-                    f"Orange answered “{error[:100]}”, so the notebook was not signed in. "
-                    "Return to your notebook: it says what to do next."
-                ),
-                True,
+        error = params.get("error")
+        if error or not params.get("code"):
+            what = f"Orange answered “{error[:100]}”" if error else "The answer carried no code"
+            failed = (
+                f"{what}, so the notebook was not signed in. Your notebook says what to do next."
             )
+            return 200, "Sign-in failed", failed, True
         return 200, "Signed in", "Signed in — return to your notebook.", True
 
     def _delivered(self) -> None:

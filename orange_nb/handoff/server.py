@@ -31,7 +31,10 @@ _LOST = (
     "expired (after 10 minutes). Run the login cell again."
 )
 
-
+_CANCELLED = (
+    "This sign-in was cancelled: a newer one started, or it was closed. Use the newest "
+    "sign-in link, or run the login cell again."
+)
 _ODD = (
     "The Jupyter server gave an answer this kernel cannot read; is orange_nb the same version "
     "in the server and the kernel? Run the login cell again."
@@ -76,6 +79,7 @@ class ServerHandoff(Handoff):
         self._verify = not (parts.scheme == "https" and _is_loopback(parts.hostname))
         self._client: httpx.Client | None = None
         self._flows: dict[str, str] = {}  # LoginFlow.id → the server's flow id
+        self._closed = False  # set by close(), possibly from another thread than wait()'s
 
     def __repr__(self) -> str:
         return f"ServerHandoff({self.server_url!r})"
@@ -100,6 +104,7 @@ class ServerHandoff(Handoff):
 
     def start(self, flow: LoginFlow) -> str:
         """Register ``flow`` with the server; return the path-only login link."""
+        self._closed = False
         body = {
             "state": flow.state,
             "authorize_url": flow.authorization_url(flow.redirect_uri),
@@ -125,15 +130,24 @@ class ServerHandoff(Handoff):
         path = "orange/api/flows/" + quote(server_id, safe="")
         while True:
             left = deadline - time.monotonic()
+            if self._closed:
+                raise LoginError(_CANCELLED)
             if left <= 0:
                 raise TimeoutError(
                     f"No sign-in arrived within {timeout:g} s. Open the sign-in link and finish "
                     "signing in, then run the login cell again (or wait longer with a larger timeout)."
                 )
             poll = min(left, POLL_SECONDS)
-            reply = self._call(
-                "GET", path, params={"timeout": f"{poll:.3f}"}, timeout=poll + self.http_timeout
-            )
+            try:
+                reply = self._call(
+                    "GET", path, params={"timeout": f"{poll:.3f}"}, timeout=poll + self.http_timeout
+                )
+            except (LoginError, RuntimeError):  # RuntimeError: close() shut the client meanwhile
+                if self._closed:
+                    raise LoginError(_CANCELLED) from None
+                raise
+            if self._closed:
+                raise LoginError(_CANCELLED)
             if reply.status_code == 404:
                 self._flows.pop(flow.id, None)
                 raise LoginError(_LOST)
@@ -148,7 +162,11 @@ class ServerHandoff(Handoff):
                 return Callback({str(k): str(v) for k, v in params.items()}, redirect_uri)
 
     def close(self) -> None:
-        """Cancel the flows still registered (best effort) and close the HTTP client."""
+        """Cancel the flows still registered (best effort) and close the HTTP client.
+
+        A ``wait`` running on another thread then ends at once with ``LoginError``.
+        """
+        self._closed = True
         for server_id in list(self._flows.values()):
             try:
                 self._http().delete(
