@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from traitlets import Bool, Dict, Enum, Float, Instance, Int, List, Unicode, Union, default, observe
-from traitlets.config import Configurable
+from traitlets.config import Config, Configurable
 
 from .calls import CallsMixin
 from .login import LoginMixin, _Waiter
@@ -53,6 +53,12 @@ _embedded_lock = threading.Lock()
 def current() -> Orange:
     """The kernel's current session: the last ``Orange`` created, or one made from configuration."""
     return _current if _current is not None else Orange()
+
+
+def _register_for_config(shell: Any, orange: Orange) -> None:
+    # `%config` updates the configurables the shell lists: the current session only.
+    shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, Orange)]
+    shell.configurables.append(orange)
 
 
 def _env(name: str) -> str | None:
@@ -156,10 +162,11 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         kwargs.update({k: v for k, v in given.items() if v is not None})
         if isinstance(kwargs.get("scopes"), tuple):
             kwargs["scopes"] = list(kwargs["scopes"])
-        if "config" not in kwargs and "parent" not in kwargs:
-            shell = running_shell()
-            if shell is not None:
-                kwargs["config"] = shell.config
+        shell = running_shell()
+        if shell is not None and "config" not in kwargs and "parent" not in kwargs:
+            kwargs["config"] = shell.config
+        # Settings given here win over any `%config Orange.…`, even a later one.
+        self._given = frozenset(k for k in kwargs if k not in ("config", "parent"))
         self._sandbox_root: str | None = kwargs.pop("_sandbox_root", None)
         self._lock = threading.RLock()
         self._http: httpx.Client | None = None
@@ -173,6 +180,8 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self._restore()
         global _current
         _current = self
+        if shell is not None:
+            _register_for_config(shell, self)
 
     # --- defaults: environment, then preset --------------------------------------------
     @default("client_id")
@@ -202,6 +211,16 @@ class Orange(LoginMixin, CallsMixin, Configurable):
     @default("api_url")
     def _default_api_url(self) -> str | None:
         return _env("ORANGE_API_URL")
+
+    def update_config(self, config: Config) -> None:
+        """``%config Orange.x = v``: applies here unless ``x`` was a keyword argument, and to
+        every session created afterwards (it is kept in the shell's configuration)."""
+        shell = running_shell()
+        if shell is not None:
+            shell.config.merge(config)
+        section = config.get("Orange", {}) if isinstance(config, Config) else {}
+        mine = Config({"Orange": {k: v for k, v in section.items() if k not in self._given}})
+        super().update_config(mine)
 
     @observe(*_WIRING)
     def _rewire(self, change: Mapping[str, Any]) -> None:
@@ -278,7 +297,9 @@ class Orange(LoginMixin, CallsMixin, Configurable):
             client_id,
             secret,
             http=self._plain_http(),
-            auth_method="client_secret_post" if self.token_auth_method == "client_secret_post" else "client_secret_basic",
+            auth_method="client_secret_post"
+            if self.token_auth_method == "client_secret_post"
+            else "client_secret_basic",
             issuer=ends.issuer,
             revocation_url=ends.revocation_url,
         )

@@ -174,3 +174,20 @@ def test_completion(shell: InteractiveShell) -> None:
     line = "%orange GET /sandbox/mobility/v1/z"
     _, matches = shell.Completer.complete(line_buffer=line, cursor_pos=len(line))
     assert "/sandbox/mobility/v1/zones" in matches
+
+
+def test_config_magic_sets_current_and_future_sessions(
+    shell: InteractiveShell, run: Run, sandbox: SandboxServer
+) -> None:
+    from orange_nb import current
+
+    plain = Orange()
+    run("%config Orange.scopes = 'openid mobility:read'")
+    run("%config Orange.leeway = 30.0")
+    assert current() is plain and plain.scope_list == ("openid", "mobility:read")
+    later = Orange()
+    assert later.scope_list == ("openid", "mobility:read") and later.leeway == 30.0
+    given = Orange(scopes="profile")
+    run("%config Orange.scopes = 'openid'")
+    assert given.scope_list == ("profile",)  # a keyword argument wins over %config
+    shell.config.Orange.clear()
