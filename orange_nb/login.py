@@ -216,12 +216,13 @@ class LoginMixin:
 
         With ``wait=True`` the cell blocks until signed in, so "Run All" works.
         """
+        ui = type(self).login_ui  # installed on Orange by the notebook face
         if not (self.keeper.token is not None and self.status == "signed_in"):
             flow = self.begin_login()
-            if LoginMixin.login_ui is None:
+            if ui is None:
                 print(f"Open this link to sign in with Orange: {flow.url}")
-        if LoginMixin.login_ui is not None:
-            LoginMixin.login_ui(self)
+        if ui is not None:
+            ui(self)
         if wait:
             self.wait_for_login(timeout if timeout is not None else self.login_timeout)
 

@@ -189,15 +189,7 @@ def status_line(orange: Any) -> str:
     """The session's state in one line, as the widget words it."""
     from .widget_text import Snapshot, view
 
-    snap = Snapshot(
-        status=orange.status,
-        token=orange.token,
-        user=orange.user,
-        last_error=orange.last_error,
-        login_url=orange.login_url,
-        handoff=orange.handoff_name,
-    )
-    return view(snap, time.time()).text
+    return view(Snapshot.of(orange), time.time()).text
 
 
 def _complete(shell: Any, event: Any) -> list[str]:

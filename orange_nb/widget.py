@@ -39,6 +39,7 @@ _STYLE = """<style>
 .orange-nb-login a.orange-nb-signin:hover { background: #e66d00; }
 .orange-nb-login a.orange-nb-signin:focus-visible { outline: 2px solid #ff7900; outline-offset: 2px; }
 .orange-nb-login .orange-nb-status {
+  display: inline-block; line-height: 1.4; padding: 4px 0;
   color: var(--jp-ui-font-color1, inherit); font-family: var(--jp-ui-font-family, inherit);
   font-size: var(--jp-ui-font-size1, 13px);
 }
@@ -89,6 +90,7 @@ class LoginWidget(ipywidgets.VBox):
             continuous_update=False,
             layout=ipywidgets.Layout(width="min(36em, 100%)"),
         )
+        self.paste_box.add_class("orange-nb-paste")
         self.paste_box.observe(self._complete, names="value")
         self._row = ipywidgets.HBox(layout=ipywidgets.Layout(align_items="center"))
         self._paste_row = ipywidgets.HBox([self.paste_box, self.complete_button])
@@ -122,16 +124,7 @@ class LoginWidget(ipywidgets.VBox):
         return self._closed
 
     def _snapshot(self) -> Snapshot:
-        o = self.orange
-        return Snapshot(
-            status=o.status,
-            token=o.token,
-            user=o.user,
-            last_error=o.last_error,
-            login_url=o.login_url,
-            handoff=o.handoff_name,
-            notice=self._notice,
-        )
+        return Snapshot.of(self.orange, self._notice)
 
     def _render(self) -> View:
         with self._lock:
@@ -190,7 +183,7 @@ class LoginWidget(ipywidgets.VBox):
                 self._ticker = threading.Thread(
                     target=self._tick, name="orange-login-widget", daemon=True
                 )
-                pass
+                self._ticker.start()
 
     def _tick(self) -> None:
         while True:
@@ -262,7 +255,8 @@ class LoginWidget(ipywidgets.VBox):
         super().close()
 
 
-_shown: weakref.WeakKeyDictionary[Any, LoginWidget] = weakref.WeakKeyDictionary()
+# Weak both ways: a session and its closed widget can go once nobody else holds them.
+_shown: weakref.WeakKeyDictionary[Any, weakref.ref[LoginWidget]] = weakref.WeakKeyDictionary()
 _shown_lock = threading.Lock()
 
 
@@ -273,10 +267,11 @@ def show_login(orange: Orange) -> LoginWidget:
     status instead. Returns the widget.
     """
     with _shown_lock:
-        widget = _shown.get(orange)
+        known = _shown.get(orange)
+        widget = known() if known is not None else None
         if widget is None or widget.closed:
             widget = LoginWidget(orange)
-            _shown[orange] = widget
+            _shown[orange] = weakref.ref(widget)
     shell = running_shell()
     if shell is not None and getattr(shell, "kernel", None) is not None:
         from IPython.display import display

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from .oauth.token import Token
@@ -35,6 +36,19 @@ class Snapshot:
     login_url: str
     handoff: str | None
     notice: str = ""
+
+    @classmethod
+    def of(cls, orange: Any, notice: str = "") -> Snapshot:
+        """The state of session ``orange`` now."""
+        return cls(
+            status=orange.status,
+            token=orange.token,
+            user=orange.user,
+            last_error=orange.last_error,
+            login_url=orange.login_url,
+            handoff=orange.handoff_name,
+            notice=notice,
+        )
 
 
 @dataclass(frozen=True)
