@@ -3,7 +3,7 @@
 - ``sandbox_server`` (session): one sandbox served on 127.0.0.1 in a thread.
 - ``sandbox`` (function): that server, reset to defaults before the test (settings,
   clients, tokens, faults, counters); yields the ``SandboxServer`` (``.url``, ``.sandbox``).
-- ``chromium`` (session): Debian's Chromium driven by Playwright. Skipped with a
+- ``chromium`` (module): Debian's Chromium driven by Playwright. Skipped with a
   one-line reason when Chromium or Playwright is missing; a failure instead when the
   ``CI`` environment variable is set. Never downloads a browser.
 - ``browser_context`` (function): a fresh context per test (no cookies carried over).
@@ -52,9 +52,14 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium (Playwright's sync API) for the session."""
+    """A headless Chromium (Playwright's sync API) for one test module.
+
+    Module scope on purpose: while Playwright's sync API is started it keeps an asyncio
+    loop running in the main thread, which breaks every later test that runs a loop there
+    (pytest-jupyter's server, ``asyncio.run``).
+    """
     if not os.path.exists(CHROMIUM):
         _unavailable(f"Chromium is not installed at {CHROMIUM}.")
     try:
