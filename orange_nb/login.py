@@ -54,6 +54,7 @@ class LoginMixin:
         login_url: str
         _lock: threading.RLock
         _waiter: _Waiter | None
+        _token_scopes: tuple[str, ...]  # the scopes asked for when the token was obtained
 
         @property
         def endpoints(self) -> Endpoints: ...
@@ -191,6 +192,7 @@ class LoginMixin:
             if self._waiter is not waiter:
                 raise LoginError("This sign-in was replaced by a newer one; use the newest link.")
         self.keeper.endpoint = endpoint
+        self._token_scopes = flow.scopes
         self.user = self._user_of(token)
         self.keeper.set(token)
         self.login_url = ""
@@ -217,7 +219,8 @@ class LoginMixin:
         With ``wait=True`` the cell blocks until signed in, so "Run All" works.
         """
         ui = type(self).login_ui  # installed on Orange by the notebook face
-        if not (self.keeper.token is not None and self.status == "signed_in"):
+        signed_in = self.keeper.token is not None and self.status == "signed_in"
+        if not (signed_in and self._token_scopes == self.scope_list):  # new scopes: sign in again
             flow = self.begin_login()
             if ui is None:
                 print(f"Open this link to sign in with Orange: {flow.url}")

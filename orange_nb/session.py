@@ -173,6 +173,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self._ahttp: httpx.AsyncClient | None = None
         self._plain: httpx.Client | None = None
         self._waiter: _Waiter | None = None
+        self._token_scopes: tuple[str, ...] = ()
         self._store: TokenStore | None = None
         self.keeper = TokenKeeper(listener=self._on_token_event)
         super().__init__(**kwargs)
@@ -428,6 +429,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         token = store.load() if store is not None else None
         if token is not None and not (token.expired and not token.refresh_token):
             self.user = self._user_from_claims(token)
+            self._token_scopes = self.scope_list  # the store is keyed by the scopes
             self.keeper.set(token)
 
     @staticmethod

@@ -174,9 +174,9 @@ class LoginFlow:
                 "Sign in again; if it keeps failing, check the "
                 "application's settings on the developer portal.",
             )
-            said = f" Orange said: {description}." if description else ""
+            said = f" Orange said: “{description.strip().rstrip('.')}”." if description else ""
             raise LoginError(
-                f"Sign-in failed: {error[:60]}.{said} {advice}",
+                f"Sign-in failed ({error[:60]}).{said} {advice}",
                 error=error,
                 description=description,
             )

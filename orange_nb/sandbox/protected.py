@@ -64,7 +64,7 @@ class ProtectedHandler(SandboxHandler):
             limit = self.sandbox.settings.rate_limit_per_second
             raise ApiError(
                 53,
-                f"Too many requests: this sandbox allows {limit:g} per second per application. "
+                f"This sandbox allows {limit:g} per second per application. "
                 "Wait a second and retry.",
             )
         if self.scope is not None and self.scope not in record.scopes:
