@@ -31,6 +31,7 @@ class _Waiter:
         self.error: BaseException | None = None
         self.token: Token | None = None
         self.cancelled = False
+        self.reported = False  # its error was raised to a caller of wait_for_login
 
 
 class LoginMixin:
@@ -135,6 +136,10 @@ class LoginMixin:
         plain HTTP or a socket, never a widget message.
         """
         waiter = self._waiter
+        unreported = waiter is not None and waiter.done.is_set() and not waiter.reported
+        if unreported and waiter is not None and waiter.error is not None:
+            waiter.reported = True  # a sign-in that failed before anyone waited still counts
+            raise waiter.error
         if waiter is None or (waiter.done.is_set() and waiter.error is not None):
             if self.keeper.token is not None and self.status == "signed_in":
                 return self.keeper.token
@@ -149,6 +154,7 @@ class LoginMixin:
                 "it, sign in, then run this cell again."
             )
         if waiter.error is not None:
+            waiter.reported = True
             raise waiter.error
         assert waiter.token is not None
         return waiter.token

@@ -17,7 +17,10 @@ _ANSWER_KEYS = {"code", "error", "state"}
 
 
 def _origin_and_path(url: str) -> tuple[str, str, int | None, str]:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # a broken IPv6 literal: refused as "not an address" by the caller
+        return "", "", None, ""
     try:
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
     except ValueError:

@@ -68,7 +68,14 @@ def callback_params(url: str) -> dict[str, str]:
     A parameter given twice is refused: a duplicated ``state`` or ``code`` is a sign of
     tampering (RFC 6749 §3.1: parameters must not be included more than once).
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # a broken IPv6 literal: not an address a browser landed on
+        raise LoginError(
+            "That is not the address the browser landed on. Copy the whole URL from the "
+            "address bar after signing in and paste it.",
+            error="invalid_request",
+        ) from None
     raw = parts.query or parts.fragment
     if not raw and "=" in url and "://" not in url:
         raw = url.strip().lstrip("?#")

@@ -40,6 +40,8 @@ class Registration:
 
 
 def _is_http_url(url: str) -> bool:
+    if not all("!" <= ch <= "~" for ch in url):  # printable ASCII only: it goes into Location
+        return False
     try:
         parts = urlsplit(url)
     except ValueError:  # such as a broken IPv6 literal

@@ -193,7 +193,9 @@ def test_config_magic_sets_current_and_future_sessions(
     shell.config.Orange.clear()
 
 
-def test_login_with_new_scopes_signs_in_again(orange: Orange, run: Run, sandbox: SandboxServer) -> None:
+def test_login_with_new_scopes_signs_in_again(
+    orange: Orange, run: Run, sandbox: SandboxServer
+) -> None:
     before = orange.token
     run("%orange login --scopes 'openid mobility:read kyc-match:match'")
     assert orange.status == "waiting" and orange.token is before  # a new sign-in has begun
@@ -202,5 +204,5 @@ def test_login_with_new_scopes_signs_in_again(orange: Orange, run: Run, sandbox:
     httpx.get(orange.login_url, follow_redirects=True)
     orange.wait_for_login(10)
     assert orange.token is not None and "kyc-match:match" in orange.token.scopes
-    _, out = run("%orange login")  # same scopes, signed in: nothing to do
+    run("%orange login")  # same scopes, signed in: nothing to do
     assert orange.status == "signed_in"
