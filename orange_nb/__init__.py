@@ -53,7 +53,6 @@ def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext orange_nb``: register ``%orange`` / ``%%orange`` and the short error display."""
     from .magics import register
 
-    _session_module()
     install_error_display(ipython)
     register(ipython)
 

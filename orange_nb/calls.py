@@ -199,6 +199,9 @@ class CallsMixin:
         def aclient(self) -> httpx.AsyncClient: ...
 
         @property
+        def ahead_client(self) -> httpx.Client: ...
+
+        @property
         def endpoints(self) -> Endpoints: ...
 
         @property
@@ -234,6 +237,31 @@ class CallsMixin:
 
         Returns the ``httpx.Response``; raises ``OrangeAPIError`` for an error answer.
         """
+        return self._request_on(
+            self.client,
+            method,
+            path_or_url,
+            params=params,
+            json=json,
+            data=data,
+            content=content,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    def _request_on(
+        self,
+        client: httpx.Client,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        content: Any = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
         tries, url, kwargs = self._prepare(
             method,
             path_or_url,
@@ -244,7 +272,6 @@ class CallsMixin:
             content=content,
             headers=headers,
         )
-        client = self.client
         while True:
             try:
                 step = tries.step(response=client.request(tries.method, url, **kwargs))
@@ -353,9 +380,11 @@ class CallsMixin:
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
+        client = self.ahead_client  # its own pool: see Orange.ahead_client
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orange-page") as pool:
             answers = pool.map(
-                lambda u: self.request("GET", u, headers=headers, timeout=timeout), urls
+                lambda u: self._request_on(client, "GET", u, headers=headers, timeout=timeout),
+                urls,
             )
             for response in answers:  # in page order
                 pages.add(response)

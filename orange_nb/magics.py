@@ -11,12 +11,19 @@ from urllib.parse import urlencode
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from traitlets import Bool, Int
 
-from . import session as sessions
 from .export import export, export_list
 from .export.request import ExportRequest
 from .magic_syntax import USAGE, CallSpec, Command, FormBody, JsonBody, TextBody, completions, parse
 from .oauth.errors import redact_url
 from .results import LastCall, framed
+
+
+def _sessions() -> Any:
+    """The session module, with the first call: %load_ext does not load httpx."""
+    from . import _session_module
+
+    return _session_module()
+
 
 SANDBOX_PATHS = (
     "/sandbox/mobility/v1/zones",
@@ -85,14 +92,14 @@ class OrangeMagic(Magics):
     # --- commands ------------------------------------------------------------------------
     def _command(self, command: Command) -> None:
         if command.name == "login":
-            orange = sessions.current()
+            orange = _sessions().current()
             if command.sandbox and orange.preset != "sandbox":
-                orange = sessions.Orange.sandbox()
+                orange = _sessions().Orange.sandbox()
             if command.scopes is not None:
                 orange.scopes = command.scopes
             orange.login(wait=command.wait, timeout=command.timeout)
             return
-        orange = sessions.current()
+        orange = _sessions().current()
         if command.name == "logout":
             orange.logout()
         elif command.name == "refresh":
@@ -102,7 +109,7 @@ class OrangeMagic(Magics):
     # --- calls ---------------------------------------------------------------------------
     def _call(self, spec: CallSpec) -> Any:
         opts = spec.options
-        orange = sessions.current()
+        orange = _sessions().current()
         body = _body(spec)
         headers = _headers(spec, body.pop("content_type", None))
         url = orange.url_for(spec.path)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-import httpx
-import pandas as pd
+if TYPE_CHECKING:
+    import httpx
+    import pandas as pd
 
-from .calls import Fetched
+    from .calls import Fetched
+    from .orangeframe import OrangeFrame
 
 
 def footer(fetched: Fetched) -> str:
@@ -28,42 +29,10 @@ def footer(fetched: Fetched) -> str:
     return " · ".join(parts)
 
 
-class OrangeFrame(pd.DataFrame):
-    """A DataFrame that displays its first ``displaylimit`` rows and a footer.
-
-    Anything derived from it (``df.head()``, ``df[...]``) is a plain DataFrame again.
-    """
-
-    _metadata: ClassVar[list[str]] = ["_orange_footer", "_orange_limit"]
-    _orange_footer: str
-    _orange_limit: int
-
-    @property
-    def _constructor(self) -> type[pd.DataFrame]:
-        return pd.DataFrame
-
-    def _shown(self) -> Any:
-        # A plain DataFrame, so pandas renders it with its own options.
-        rows = self.head(self._orange_limit) if self._orange_limit > 0 else self
-        return pd.DataFrame(rows)
-
-    def _more(self) -> str:
-        hidden = len(self) - min(len(self), self._orange_limit)
-        return (
-            f" · first {self._orange_limit} shown" if self._orange_limit > 0 and hidden > 0 else ""
-        )
-
-    def __repr__(self) -> str:
-        return f"{self._shown()!r}\n{self._orange_footer}{self._more()}"
-
-    def _repr_html_(self) -> str | None:
-        table = str(self._shown()._repr_html_() or "")
-        note = html.escape(self._orange_footer + self._more())
-        return f'{table}<div class="orange-nb-footer" style="opacity:.7;font-size:90%">{note}</div>'
-
-
 def framed(frame: pd.DataFrame, fetched: Fetched, displaylimit: int) -> OrangeFrame:
     """``frame`` as an :class:`OrangeFrame` (same data, no copy) with ``fetched``'s footer."""
+    from .orangeframe import OrangeFrame  # pandas loads with the first result, not %load_ext
+
     out: OrangeFrame = OrangeFrame(frame)  # type: ignore[no-any-return,unused-ignore]
     out._orange_footer = footer(fetched)
     out._orange_limit = displaylimit

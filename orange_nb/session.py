@@ -172,6 +172,9 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self._http: httpx.Client | None = None
         self._ahttp: httpx.AsyncClient | None = None
         self._plain: httpx.Client | None = None
+        self._ahead: httpx.Client | None = None
+        self._endpoints: presets.Endpoints | None = None
+        self._retry: RetryPolicy | None = None
         self._waiter: _Waiter | None = None
         self._token_scopes: tuple[str, ...] = ()
         self._store: TokenStore | None = None
@@ -228,7 +231,12 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         # Called for config loading too, before __init__ finished: only drop what exists.
         if getattr(self, "_lock", None) is None:
             return
+        self._endpoints = None
         self._close_clients()
+
+    @observe("max_retries", "max_retry_wait", "retry_backoff")
+    def _retry_changed(self, change: Mapping[str, Any]) -> None:
+        self._retry = None
 
     @observe("leeway")
     def _leeway_changed(self, change: Mapping[str, Any]) -> None:
@@ -239,6 +247,13 @@ class Orange(LoginMixin, CallsMixin, Configurable):
     @property
     def endpoints(self) -> presets.Endpoints:
         """The endpoints in force: explicit settings over the preset's."""
+        # Read on every call (url_for, the bearer's allowed hosts): built once per wiring.
+        ends = self._endpoints
+        if ends is None:
+            ends = self._endpoints = self._build_endpoints()
+        return ends
+
+    def _build_endpoints(self) -> presets.Endpoints:
         base = (
             presets.sandbox(self._sandbox_root)
             if self.preset == "sandbox" and self._sandbox_root
@@ -305,19 +320,27 @@ class Orange(LoginMixin, CallsMixin, Configurable):
             revocation_url=ends.revocation_url,
         )
 
+    def _wire_keeper(self) -> None:
+        # The keeper refreshes through the token endpoint of the settings in force.
+        if self.keeper.endpoint is None and self.client_id and self.client_secret:
+            self.keeper.endpoint = self._token_endpoint()
+
+    def _client_settings(self) -> dict[str, Any]:
+        """What every authenticated client shares: the bearer auth and its allowed hosts."""
+        self._wire_keeper()
+        return dict(
+            auth=BearerAuth(self.keeper, self._allowed_origins()),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            timeout=self.timeout,
+            trust_env=False,
+        )
+
     @property
     def client(self) -> httpx.Client:
         """The authenticated ``httpx.Client`` (keep-alive; the token goes to the API's host only)."""
         with self._lock:
             if self._http is None:
-                if self.keeper.endpoint is None and self.client_id and self.client_secret:
-                    self.keeper.endpoint = self._token_endpoint()
-                self._http = httpx.Client(
-                    auth=BearerAuth(self.keeper, self._allowed_origins()),
-                    headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                    timeout=self.timeout,
-                    trust_env=False,
-                )
+                self._http = httpx.Client(**self._client_settings())
             return self._http
 
     @property
@@ -325,28 +348,39 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         """The authenticated ``httpx.AsyncClient`` (same token, same rules)."""
         with self._lock:
             if self._ahttp is None:
-                _ = self.client  # wires the keeper's endpoint
-                self._ahttp = httpx.AsyncClient(
-                    auth=BearerAuth(self.keeper, self._allowed_origins()),
-                    headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-                    timeout=self.timeout,
-                    trust_env=False,
-                )
+                self._ahttp = httpx.AsyncClient(**self._client_settings())
             return self._ahttp
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        """Retry limits from the settings."""
-        return RetryPolicy(
-            max_retries=self.max_retries, max_wait=self.max_retry_wait, backoff=self.retry_backoff
-        )
+        """Retry limits from the settings (built once; dropped when one changes)."""
+        policy = self._retry
+        if policy is None:
+            policy = self._retry = RetryPolicy(
+                max_retries=self.max_retries,
+                max_wait=self.max_retry_wait,
+                backoff=self.retry_backoff,
+            )
+        return policy
+
+    @property
+    def ahead_client(self) -> httpx.Client:
+        """The client for pages fetched ahead (``concurrency=N``): its own connection pool.
+
+        After a concurrent pull the pool keeps N idle connections, and httpx checks every
+        idle connection of a pool on each request: kept apart, they cost ``client`` nothing.
+        """
+        with self._lock:
+            if self._ahead is None:
+                self._ahead = httpx.Client(**self._client_settings())
+            return self._ahead
 
     def _close_clients(self) -> None:
         with self._lock:
-            for client in (self._http, self._plain):
+            for client in (self._http, self._plain, self._ahead):
                 if client is not None:
                     client.close()
-            self._http = self._plain = None
+            self._http = self._plain = self._ahead = None
             self._ahttp = None  # an AsyncClient belongs to its event loop; let it be collected
             self.keeper.endpoint = None
             self._store = None
@@ -445,8 +479,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
 
     def refresh(self) -> Token:
         """Refresh the token now."""
-        if self.keeper.endpoint is None and self.client_id and self.client_secret:
-            self.keeper.endpoint = self._token_endpoint()
+        self._wire_keeper()
         return self.keeper.refresh_now()
 
     # --- safety ------------------------------------------------------------------------

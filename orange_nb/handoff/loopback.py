@@ -9,6 +9,8 @@ background threads, on 127.0.0.1 only.
 from __future__ import annotations
 
 import errno
+import selectors
+import socket
 import threading
 import webbrowser
 from html import escape
@@ -47,10 +49,39 @@ def loopback_port(redirect_uri: str) -> int | None:
 
 class _Listener(ThreadingHTTPServer):
     daemon_threads = True  # closing waits for no connection, not even a silent one
+    timeout = 0  # handle_request() is called once the socket is readable: never block in it
 
     def __init__(self, port: int, handoff: LoopbackHandoff) -> None:
         self.handoff = handoff
+        # Wakes the serving loop at once on stop (serve_forever would finish its poll
+        # interval first, and the code exchange would wait for it). Made before binding:
+        # a failed bind calls server_close.
+        self._wake, self._waker = socket.socketpair()
         super().__init__(("127.0.0.1", port), _LandingHandler)
+
+    def serve_until_stopped(self) -> None:
+        """Serve until :meth:`stop` is called from another thread."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake, selectors.EVENT_READ)
+            while True:
+                ready = [key.fileobj for key, _ in selector.select()]
+                if self._wake in ready:
+                    return
+                self.handle_request()
+
+    def stop(self) -> None:
+        """End :meth:`serve_until_stopped` now."""
+        try:
+            self._waker.send(b"\0")
+        except OSError:
+            pass  # already stopped
+
+    def server_close(self) -> None:
+        """Close the listening socket and the wake-up pair."""
+        super().server_close()
+        self._wake.close()
+        self._waker.close()
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind also resolves the host name (a DNS lookup); nothing needs it.
@@ -130,8 +161,7 @@ class LoopbackHandoff(Handoff):
         flow.url = flow.authorization_url(actual)
         self._listener = listener
         self._thread = threading.Thread(
-            target=listener.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            target=listener.serve_until_stopped,
             daemon=True,
             name="orange_nb-loopback",
         )
@@ -166,11 +196,12 @@ class LoopbackHandoff(Handoff):
         self._landed.set()
         listener, self._listener = self._listener, None
         if listener is not None:
-            listener.shutdown()
-            listener.server_close()
+            listener.stop()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if listener is not None:
+            listener.server_close()  # after the loop ended: it must not select a closed socket
 
     def _land(self, raw_path: str) -> tuple[int, str, str, bool]:
         """Judge one request: (status, page title, page text, landed). Runs on a listener thread."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Iterable
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -11,13 +10,18 @@ from .errors import OrangeNBError
 from .keeper import TokenKeeper
 
 _ORANGE_INVALID = {41, 42, "41", "42"}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def origin(url: str | httpx.URL) -> str:
-    """``scheme://host:port`` with the default port made explicit, for origin comparisons."""
-    parts = urlsplit(str(url))
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+    """``scheme://host:port`` with the default port made explicit, for origin comparisons.
+
+    Works from an already parsed ``httpx.URL`` (every request's), so checking costs no parsing.
+    """
+    if not isinstance(url, httpx.URL):
+        url = httpx.URL(url)
+    host = url.raw_host.decode("ascii").lower()
+    return f"{url.scheme}://{host}:{url.port or _DEFAULT_PORTS.get(url.scheme, 0)}"
 
 
 def is_invalid_token(response: httpx.Response) -> bool:
