@@ -206,3 +206,64 @@ def test_login_with_new_scopes_signs_in_again(
     assert orange.token is not None and "kyc-match:match" in orange.token.scopes
     run("%orange login")  # same scopes, signed in: nothing to do
     assert orange.status == "signed_in"
+
+
+def test_timeout_option_ends_a_slow_call_with_a_clear_error(
+    orange: Orange, run: Run, sandbox: SandboxServer
+) -> None:
+    orange.max_retries = 0
+    sandbox.sandbox.add_fault(match="/sandbox/", status=None, latency=2.0, count=1)
+    result, out = run("%orange GET /sandbox/mobility/v1/zones --timeout 0.3")
+    assert not result.success and "did not answer in time" in out
+
+
+def test_quiet_prints_no_footer(orange: Orange, run: Run, shell: InteractiveShell) -> None:
+    _, loud = run(f"%orange GET {PRESENCE} --paginate -o week")
+    _, quiet = run(f"%orange GET {PRESENCE} --paginate -o week -q")
+    assert "168 rows" in loud and quiet == ""
+
+
+def test_three_cells_to_a_plotted_week(
+    sandbox: SandboxServer, run: Run, shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    sandbox.sandbox.configure(auto_consent="demo")
+    monkeypatch.setattr(
+        Orange,
+        "sandbox",
+        classmethod(lambda cls, **kw: Orange(**{**_sandbox_settings(sandbox), **kw})),
+    )
+    from orange_nb import session
+
+    monkeypatch.setattr(session, "_current", None)  # a fresh kernel: no session yet
+    shell.user_ns.pop("week", None)
+    cells = [
+        "%load_ext orange_nb",
+        "%orange login --sandbox --wait --timeout 20",
+        f"week = %orange GET {PRESENCE} --paginate\nax = week.set_index('timestamp')[['residents', 'tourists']].plot.area()",
+    ]
+    for cell in cells:
+        result, _ = run(cell)
+        assert result.success, (cell, result.error_in_exec)
+    assert len(shell.user_ns["week"]) == 168 and shell.user_ns["ax"].get_title() is not None
+
+
+def _sandbox_settings(sandbox: SandboxServer) -> dict[str, Any]:
+    """What Orange.sandbox() gives, on the test sandbox, signing in through the loopback handoff."""
+    from orange_nb.oauth import presets
+
+    ends = presets.sandbox(sandbox.url)
+    return dict(
+        preset="sandbox",
+        _sandbox_root=sandbox.url,
+        client_id=presets.SANDBOX_CLIENT_ID,
+        client_secret=presets.SANDBOX_CLIENT_SECRET,
+        authorize_url=ends.authorize_url,
+        token_url=ends.token_url,
+        api_url=ends.api_url,
+        userinfo_url=ends.userinfo_url,
+        issuer=ends.issuer,
+        redirect_uri="http://127.0.0.1:0/callback",
+    )
