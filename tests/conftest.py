@@ -12,12 +12,17 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import pytest
 
 from orange_nb.sandbox import SandboxServer, serve_in_thread
+
+# No test may open a real browser window: `webbrowser.open` (the loopback handoff) runs
+# the sandbox's headless user agent instead.
+os.environ["BROWSER"] = f"{sys.executable} -m orange_nb.sandbox.agent %s"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
