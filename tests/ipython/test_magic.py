@@ -230,14 +230,10 @@ def test_three_cells_to_a_plotted_week(
 
     matplotlib.use("Agg")
     sandbox.sandbox.configure(auto_consent="demo")
-    monkeypatch.setattr(
-        Orange,
-        "sandbox",
-        classmethod(lambda cls, **kw: Orange(**{**_sandbox_settings(sandbox), **kw})),
-    )
     from orange_nb import session
 
     monkeypatch.setattr(session, "_current", None)  # a fresh kernel: no session yet
+    monkeypatch.setattr(session, "sandbox_root", lambda: (sandbox.url, False))  # this test's
     shell.user_ns.pop("week", None)
     cells = [
         "%load_ext orange_nb",
@@ -248,22 +244,3 @@ def test_three_cells_to_a_plotted_week(
         result, _ = run(cell)
         assert result.success, (cell, result.error_in_exec)
     assert len(shell.user_ns["week"]) == 168 and shell.user_ns["ax"].get_title() is not None
-
-
-def _sandbox_settings(sandbox: SandboxServer) -> dict[str, Any]:
-    """What Orange.sandbox() gives, on the test sandbox, signing in through the loopback handoff."""
-    from orange_nb.oauth import presets
-
-    ends = presets.sandbox(sandbox.url)
-    return dict(
-        preset="sandbox",
-        _sandbox_root=sandbox.url,
-        client_id=presets.SANDBOX_CLIENT_ID,
-        client_secret=presets.SANDBOX_CLIENT_SECRET,
-        authorize_url=ends.authorize_url,
-        token_url=ends.token_url,
-        api_url=ends.api_url,
-        userinfo_url=ends.userinfo_url,
-        issuer=ends.issuer,
-        redirect_uri="http://127.0.0.1:0/callback",
-    )
