@@ -156,37 +156,6 @@ def to_frame(records: list[dict[str, Any]], *, parse_dates: bool = True) -> pd.D
     return frame
 
 
-def concat_pages(pages: list[pd.DataFrame]) -> pd.DataFrame:
-    """The pages one below the other, numbered 0…n-1, columns in order of first appearance.
-
-    A key missing from a page is NaN there. Dtypes come out as if all records had been in
-    one page: an integer column with missing values becomes ``float64``, as
-    ``pandas.DataFrame`` makes it within a single page (so a result does not depend on how
-    the API split it), and empty pages or all-null columns of a page do not turn the other
-    pages' ``int64`` or ``datetime64`` columns into ``object``.
-    """
-    import pandas as pd
-
-    if not pages:
-        empty: pd.DataFrame = pd.DataFrame()
-        return empty
-    columns = list(dict.fromkeys(name for page in pages for name in page.columns))
-    # Pages without rows only announce columns; all of them when no page has rows.
-    filled = [page for page in pages if len(page)] or pages
-    if len(filled) > 1:
-        null = [page.isna().all() for page in filled]
-        # A column null in some pages but not all: let the pages with values set its dtype.
-        has_values = {name for nulls in null for name, none in nulls.items() if not none}
-        filled = [
-            page.drop(columns=[name for name, none in nulls.items() if none and name in has_values])
-            for page, nulls in zip(filled, null, strict=True)
-        ]
-    frame: pd.DataFrame = pd.concat(filled, ignore_index=True, sort=False)
-    if list(frame.columns) != columns:
-        frame = frame.reindex(columns=columns)
-    return frame
-
-
 def to_result(
     data: Any, records_path: str | None = None, *, parse_dates: bool = True
 ) -> pd.DataFrame | Any:

@@ -11,7 +11,6 @@ import pytest
 
 from orange_nb.frames import (
     RecordsPathError,
-    concat_pages,
     find_records,
     to_frame,
     to_result,
@@ -193,62 +192,6 @@ def test_to_result_returns_other_json_unchanged() -> None:
     assert to_result([1, 2]) == [1, 2]
     frame = to_result({"meta": {}, "data": {"rows": ROWS}}, "data.rows")
     assert isinstance(frame, pd.DataFrame) and frame["name"].tolist() == ["a", "b"]
-
-
-def test_concat_keeps_columns_in_order_of_first_appearance() -> None:
-    pages = [
-        to_frame([{"a": 1, "b": "x"}]),
-        to_frame([{"c": 2.5, "a": 2}]),
-        to_frame([{"b": "y", "d": True}]),
-    ]
-    frame = concat_pages(pages)
-    assert list(frame.columns) == ["a", "b", "c", "d"]
-    assert list(frame.index) == [0, 1, 2]
-    assert frame["b"].iloc[1] is None or pd.isna(frame["b"].iloc[1])
-    assert frame["c"].iloc[1] == 2.5 and pd.isna(frame["c"].iloc[0])
-
-
-def test_concat_dtypes_match_one_page_of_all_records() -> None:
-    first = [{"n": 1, "t": "2026-01-01T00:00:00Z", "s": "a"}, {"n": 2, "t": None, "s": "b"}]
-    second = [{"t": None, "s": None, "n": None}, {"t": None, "s": "c"}]
-    third: list[dict[str, Any]] = []
-    fourth = [{"n": 4, "t": "2026-01-02T00:00:00Z", "s": "d"}]
-    frame = concat_pages([to_frame(page) for page in (first, second, third, fourth)])
-    whole = to_frame(first + second + third + fourth)
-    assert frame["n"].dtype == "float64"
-    assert frame.dtypes.to_dict() == whole.dtypes.to_dict()
-    pd.testing.assert_frame_equal(frame, whole)
-
-
-def test_concat_an_all_null_column_in_one_page_keeps_the_other_pages_dtype() -> None:
-    frame = concat_pages([to_frame([{"n": 1}]), to_frame([{"n": None}]), to_frame([{"n": 3}])])
-    assert frame["n"].dtype == "float64"
-    assert frame["n"].tolist()[::2] == [1.0, 3.0]
-
-
-def test_concat_an_empty_page_does_not_change_dtypes() -> None:
-    empty = pd.DataFrame({"m": pd.Series([], dtype=object), "n": pd.Series([], dtype=object)})
-    frame = concat_pages([empty, to_frame([{"n": 1}, {"n": 2}])])
-    assert list(frame.columns) == ["m", "n"]
-    assert frame["n"].dtype == "int64" and frame["n"].tolist() == [1, 2]
-
-
-def test_concat_order_holds_when_a_leading_column_is_null_in_the_first_page() -> None:
-    frame = concat_pages([to_frame([{"a": None, "b": 1}]), to_frame([{"a": 2.5, "b": 3}])])
-    assert list(frame.columns) == ["a", "b"]
-    assert frame["a"].dtype == "float64" and frame["b"].tolist() == [1, 3]
-
-
-def test_concat_of_nothing() -> None:
-    assert concat_pages([]).empty
-    frame = concat_pages([pd.DataFrame(columns=["a"]), pd.DataFrame(columns=["b", "a"])])
-    assert frame.empty and list(frame.columns) == ["a", "b"]
-
-
-def test_concat_of_one_page_renumbers_it() -> None:
-    page = to_frame(ROWS).iloc[[1]]
-    frame = concat_pages([page])
-    assert list(frame.index) == [0] and frame["id"].tolist() == [2]
 
 
 def test_importing_the_package_does_not_import_pandas() -> None:
