@@ -214,12 +214,12 @@ class CallsMixin:
         return self.endpoints.api_url.rstrip("/") + "/" + path_or_url.lstrip("/")
 
     def _prepare(
-        self, method: str, path_or_url: str, timeout: float | None, **kwargs: Any
+        self, method: str, path_or_url: str, send: dict[str, Any]
     ) -> tuple[_Tries, str, dict[str, Any]]:
         url = self.url_for(path_or_url)
-        if timeout is not None:
-            kwargs["timeout"] = timeout
-        return _Tries(self.retry_policy, method.upper(), url), url, kwargs
+        if send.get("timeout") is None:
+            send.pop("timeout", None)  # the client's own timeout applies
+        return _Tries(self.retry_policy, method.upper(), url), url, send
 
     def request(
         self,
@@ -237,41 +237,13 @@ class CallsMixin:
 
         Returns the ``httpx.Response``; raises ``OrangeAPIError`` for an error answer.
         """
-        return self._request_on(
-            self.client,
-            method,
-            path_or_url,
-            params=params,
-            json=json,
-            data=data,
-            content=content,
-            headers=headers,
-            timeout=timeout,
-        )
+        send = dict(params=params, json=json, data=data, content=content, headers=headers)
+        return self._request_on(self.client, method, path_or_url, send | {"timeout": timeout})
 
     def _request_on(
-        self,
-        client: httpx.Client,
-        method: str,
-        path_or_url: str,
-        *,
-        params: Any = None,
-        json: Any = None,
-        data: Any = None,
-        content: Any = None,
-        headers: Headers = None,
-        timeout: float | None = None,
+        self, client: httpx.Client, method: str, path_or_url: str, send: dict[str, Any]
     ) -> httpx.Response:
-        tries, url, kwargs = self._prepare(
-            method,
-            path_or_url,
-            timeout,
-            params=params,
-            json=json,
-            data=data,
-            content=content,
-            headers=headers,
-        )
+        tries, url, kwargs = self._prepare(method, path_or_url, send)
         while True:
             try:
                 step = tries.step(response=client.request(tries.method, url, **kwargs))
@@ -294,16 +266,8 @@ class CallsMixin:
         timeout: float | None = None,
     ) -> httpx.Response:
         """:meth:`request` for asyncio: ``await orange.arequest("GET", "/…")``."""
-        tries, url, kwargs = self._prepare(
-            method,
-            path_or_url,
-            timeout,
-            params=params,
-            json=json,
-            data=data,
-            content=content,
-            headers=headers,
-        )
+        send = dict(params=params, json=json, data=data, content=content, headers=headers)
+        tries, url, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
         client = self.aclient
         while True:
             try:
@@ -383,7 +347,9 @@ class CallsMixin:
         client = self.ahead_client  # its own pool: see Orange.ahead_client
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orange-page") as pool:
             answers = pool.map(
-                lambda u: self._request_on(client, "GET", u, headers=headers, timeout=timeout),
+                lambda u: self._request_on(
+                    client, "GET", u, {"headers": headers, "timeout": timeout}
+                ),
                 urls,
             )
             for response in answers:  # in page order
