@@ -40,8 +40,10 @@ def kernel_environ(server: JupyterServer) -> Iterator[None]:
     """This process's environment as a kernel of ``server`` would inherit it."""
     from orange_nb.handoff.server import SERVER_KEY_VAR, SERVER_URL_VAR
 
-    saved = {name: os.environ.get(name) for name in (SERVER_URL_VAR, SERVER_KEY_VAR)}
+    names = (SERVER_URL_VAR, SERVER_KEY_VAR, "ORANGE_NB_SERVER_SANDBOX")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ[SERVER_URL_VAR], os.environ[SERVER_KEY_VAR] = server.url, server.key
+    os.environ["ORANGE_NB_SERVER_SANDBOX"] = "1"  # the server mounts its sandbox, as kernels see
     try:
         yield
     finally:
@@ -127,7 +129,7 @@ def code_exchange(server: JupyterServer, browser: httpx.Client) -> Callable[[], 
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": EXCHANGE_REDIRECT,
-            "code_verifier": flow.code_verifier,
+            "code_verifier": flow.code_verifier.reveal(),
         }
         start = time.perf_counter()
         answer = client.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import frames, pagination
-from .oauth.errors import NetworkError, OrangeAPIError
+from .oauth.errors import NetworkError, OrangeAPIError, aread_answer, read_answer, request_id_of
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
@@ -47,12 +47,12 @@ def decode(response: httpx.Response) -> Any:
             return None
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
             raise OrangeAPIError(
                 response.status_code,
                 message="Malformed JSON",
                 description="the body is not valid JSON (cut short?)",
-                request_id=response.headers.get("x-oapi-request-id"),
+                request_id=request_id_of(response.headers),
                 url=str(response.request.url),
                 method=response.request.method,
                 advice="Try again; if it persists, the API is at fault.",
@@ -125,6 +125,8 @@ class _Pages:
         self.as_is: Any = None
         self.is_records = False
         self.first_body: Any = None
+        self.seen: set[str] = set()  # URLs of the pages fetched, to stop a cycle of next links
+        self.cut_short = False  # pages fetched ahead stop at max_pages with more left
         self.started = time.perf_counter()
 
     def add(self, response: httpx.Response) -> str | None:
@@ -146,6 +148,10 @@ class _Pages:
             return None
         self.first_body = data if out.pages == 1 else self.first_body
         following = pagination.next_link(response.headers, data, str(response.url))
+        self.seen.add(str(response.url))
+        if following in self.seen:  # a next link back to a page already here: a cycle
+            log.info("The next page of %s was fetched already; stopping.", response.url.path)
+            return None
         if following is not None and out.pages >= self.max_pages:
             self._truncate()
             return None
@@ -156,25 +162,27 @@ class _Pages:
         if self.on_truncated is not None:
             self.on_truncated(self.max_pages)
 
-    def ahead(self, offset_param: str) -> list[str]:
+    def ahead(self, offset_param: str) -> Iterator[str] | None:
         """URLs of the pages after the first, when its body says how many rows there are.
 
-        Only for APIs that take an offset (``offset_param``); ``[]`` when the first page
-        gives no ``total``. Bounded by ``max_pages`` and ``limit`` like the sequential pull.
+        Only for APIs that take an offset (``offset_param``); ``None`` when the first page
+        gives no ``total``. Bounded by ``max_pages`` and ``limit`` like the sequential pull,
+        before any URL is built: they come one by one, so the server's ``total`` sizes nothing.
         """
         body, page = self.first_body, len(self.rows)
         total = body.get("total") if isinstance(body, dict) else None
         if not isinstance(total, int) or isinstance(total, bool) or page == 0:
-            return []
+            return None
         first = str(self.out.responses[0].url)
-        urls = pagination.offset_pages(first, total, page, offset_param)[1:]
+        offsets = pagination.offset_range(first, total, page, offset_param)[1:]
         if self.limit is not None:
-            urls = urls[: max(0, -(-(self.limit - page) // page))]  # ceil: pages still needed
-        if len(urls) > self.max_pages - 1:
-            urls = urls[: self.max_pages - 1]
-            self._truncate()
+            offsets = offsets[: max(0, -(-(self.limit - page) // page))]  # ceil: pages still needed
+        # More pages than max_pages: said once they are all fetched, as an empty page
+        # (a total that lied) may end the pull before.
+        self.cut_short = len(offsets) > self.max_pages - 1
+        offsets = offsets[: self.max_pages - 1]
         self.paginate = False  # the plan is fixed: the pages' own next links no longer count
-        return urls
+        return (pagination.offset_url(first, offset, page, offset_param) for offset in offsets)
 
     def finish(self) -> Fetched:
         out = self.out
@@ -246,7 +254,8 @@ class CallsMixin:
         tries, url, kwargs = self._prepare(method, path_or_url, send)
         while True:
             try:
-                step = tries.step(response=client.request(tries.method, url, **kwargs))
+                sent = client.send(client.build_request(tries.method, url, **kwargs), stream=True)
+                step = tries.step(response=read_answer(sent))  # a bad gzip: NetworkError
             except httpx.TransportError as exc:
                 step = tries.step(error=exc)
             if isinstance(step, httpx.Response):
@@ -271,7 +280,9 @@ class CallsMixin:
         client = self.aclient
         while True:
             try:
-                step = tries.step(response=await client.request(tries.method, url, **kwargs))
+                request = client.build_request(tries.method, url, **kwargs)
+                sent = await client.send(request, stream=True)
+                step = tries.step(response=await aread_answer(sent))
             except httpx.TransportError as exc:
                 step = tries.step(error=exc)
             if isinstance(step, httpx.Response):
@@ -325,7 +336,7 @@ class CallsMixin:
                 url = pages.add(response)
                 if url is not None and concurrency > 1 and pages.out.pages == 1:
                     ahead = pages.ahead(offset_param)
-                    if ahead:
+                    if ahead is not None:
                         self._fetch_ahead(pages, ahead, concurrency, headers, timeout)
                         break
                 if progress and url is not None:
@@ -340,22 +351,42 @@ class CallsMixin:
         return pages.finish()
 
     def _fetch_ahead(
-        self, pages: _Pages, urls: list[str], workers: int, headers: Headers, timeout: float | None
+        self,
+        pages: _Pages,
+        urls: Iterator[str],
+        workers: int,
+        headers: Headers,
+        timeout: float | None,
     ) -> None:
+        from collections import deque
         from concurrent.futures import ThreadPoolExecutor
+        from itertools import islice
 
         client = self.ahead_client  # its own pool: see Orange.ahead_client
+
+        def get(url: str) -> httpx.Response:
+            return self._request_on(client, "GET", url, {"headers": headers, "timeout": timeout})
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orange-page") as pool:
-            answers = pool.map(
-                lambda u: self._request_on(
-                    client, "GET", u, {"headers": headers, "timeout": timeout}
-                ),
-                urls,
-            )
-            for response in answers:  # in page order
-                pages.add(response)
-                if pages.limit is not None and len(pages.rows) >= pages.limit:
-                    break
+            # A window of pages in flight, each URL made when its turn comes: memory stays
+            # bounded whatever the pages' count, and a page without rows (the `total` lied)
+            # ends the pull instead of asking for every page it promised.
+            window = deque(pool.submit(get, url) for url in islice(urls, 2 * workers))
+            try:
+                while window:
+                    before = len(pages.rows)
+                    pages.add(window.popleft().result())  # in page order
+                    if len(pages.rows) == before:
+                        break
+                    if pages.limit is not None and len(pages.rows) >= pages.limit:
+                        break
+                    window.extend(pool.submit(get, url) for url in islice(urls, 1))
+                else:
+                    if pages.cut_short:
+                        pages._truncate()
+            finally:
+                for future in window:
+                    future.cancel()
 
     def get(
         self,

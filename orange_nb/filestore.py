@@ -2,6 +2,11 @@
 
 Both hold ``Token.to_json()`` (secrets included), so neither ever logs, warns with or
 shows what it holds: warnings name the place and the reason, never the content.
+
+Several kernels may share one store (same client, scopes and provider). With refresh-token
+rotation only one of them may refresh at a time, so both stores offer :meth:`lock`: an
+advisory lock on ``{key}.lock`` in the tokens directory, held by the token keeper while it
+re-reads the store, refreshes and saves.
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ import os
 import re
 import secrets
 import stat
+import sys
+import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 
-from .oauth.errors import ConfigError
+from .oauth.errors import ConfigError, OrangeNBError
 from .oauth.token import Token
 
 KEYRING_SERVICE = "orange_nb"
@@ -29,6 +37,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # A FIFO planted at the path must not block the kernel in open(); regular files ignore it.
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+# A refresh holds the lock for one token request (30 s at most with the default timeout).
+LOCK_TIMEOUT = 60.0
 
 
 class TokenStoreWarning(UserWarning):
@@ -37,6 +47,10 @@ class TokenStoreWarning(UserWarning):
 
 def _warn(message: str) -> None:
     warnings.warn(message, TokenStoreWarning, stacklevel=3)
+
+
+class TokenStoreBusy(OrangeNBError):
+    """Another kernel held the shared token store's lock for too long."""
 
 
 def _check_key(key: str) -> str:
@@ -55,6 +69,86 @@ def _foreign(st: os.stat_result) -> bool:
     return _POSIX and st.st_uid != os.geteuid()
 
 
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock on ``fd`` without waiting; ``False`` when someone holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform: go on unlocked, as before
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without locks (some network mounts): go on unlocked
+        return True
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":  # Windows wants the region unlocked before close
+        import msvcrt
+
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    # elsewhere closing the descriptor releases the flock
+
+
+@contextlib.contextmanager
+def _file_lock(directory: Path, key: str, timeout: float) -> Iterator[None]:
+    """Hold ``{directory}/{key}.lock`` exclusively, waiting ``timeout`` seconds at most.
+
+    Kernels that cannot lock (no such directory, a lock file that is not ours) go on without
+    the lock, which is how every kernel behaved before locks existed.
+    """
+    path = directory / f"{key}.lock"
+    fd = _open_lock(path)
+    if fd is None:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise TokenStoreBusy(
+                    f"Another kernel has been refreshing the shared Orange token for over "
+                    f"{timeout:.0f} s (it holds {path}). Run the cell again; if this keeps "
+                    "happening, restart the kernel that is stuck."
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def _open_lock(path: Path) -> int | None:
+    """A descriptor on the lock file (created 0600, never through a link), or ``None``."""
+    flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC | _NONBLOCK
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        _warn(f"orange_nb cannot lock {path} ({exc.strerror}); kernels sharing it may clash.")
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or _foreign(st):
+        os.close(fd)
+        _warn(f"orange_nb does not use {path} as a lock: it is not a plain file of yours.")
+        return None
+    return fd
+
+
 class FileStore:
     """One session's token in ``{jupyter_data_dir()}/orange_nb/tokens/{key}.json``.
 
@@ -64,13 +158,14 @@ class FileStore:
     The file is never followed through a symbolic link. A file that is corrupt, owned by
     someone else, or readable or writable by group or others is ignored with one
     :class:`TokenStoreWarning` and never trusted; a file owned by someone else is never
-    replaced nor removed either.
+    replaced nor removed either. :meth:`lock` serialises refreshes across kernels.
     """
 
     def __init__(self, key: str) -> None:
         self.key = _check_key(key)
         self.directory = tokens_dir()
         self.path = self.directory / f"{self.key}.json"
+        self.lock_timeout = LOCK_TIMEOUT
 
     def __repr__(self) -> str:
         return f"FileStore({str(self.path)!r})"
@@ -97,6 +192,20 @@ class FileStore:
         return True
 
     # --- the store interface -------------------------------------------------------
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold this store's lock (``{key}.lock``, next to the token) across processes.
+
+        Waits ``lock_timeout`` seconds at most, then raises :class:`TokenStoreBusy`; without
+        a trusted tokens directory there is nothing to share and no lock is taken.
+        """
+        try:
+            usable = self._directory_ok(create=True)
+        except OSError:
+            usable = False
+        if not usable:
+            return contextlib.nullcontext()
+        return _file_lock(self.directory, self.key, self.lock_timeout)
+
     def load(self) -> Token | None:
         """The stored token; ``None`` when there is none or it cannot be trusted."""
         if not self._directory_ok(create=False):
@@ -198,7 +307,8 @@ class KeyringStore:
     """One session's token in the system keyring (service ``orange_nb``, user name ``key``).
 
     Needs the ``keyring`` package and a usable backend; constructing the store without them
-    raises :class:`ConfigError`.
+    raises :class:`ConfigError`. :meth:`lock` is the file store's lock on ``{key}.lock`` in
+    the tokens directory: keyrings have no locks, and kernels sharing an entry share a machine.
     """
 
     def __init__(self, key: str) -> None:
@@ -220,9 +330,14 @@ class KeyringStore:
         self.key = _check_key(key)
         self._keyring: Any = keyring
         self._errors: Any = keyring.errors
+        self._locks = FileStore(self.key)  # its lock only: the token stays in the keyring
 
     def __repr__(self) -> str:
         return f"KeyringStore(service={KEYRING_SERVICE!r}, username={self.key!r})"
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold this entry's lock across processes (see :meth:`FileStore.lock`)."""
+        return self._locks.lock()
 
     def load(self) -> Token | None:
         """The stored token; ``None`` when there is none or it cannot be read."""

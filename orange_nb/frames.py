@@ -27,8 +27,51 @@ _DATE_SAMPLE = 5
 _DATE_HEAD = 256
 
 
+#: How deep an answer may nest objects and lists for ``%orange`` to show it: far beyond any
+#: real API's, and far below what Python's recursion limit lets display code handle.
+MAX_DEPTH = 100
+
+
 class RecordsPathError(OrangeNBError, ValueError):
     """``records_path`` does not lead to a list of objects in the answer."""
+
+
+class NestingError(OrangeNBError, ValueError):
+    """An answer nests objects or lists too deeply to flatten into columns or to show."""
+
+
+def depth(data: Any, limit: int = MAX_DEPTH) -> int:
+    """How deep ``data`` nests dicts and lists (a scalar is 0), counted up to ``limit + 1``.
+
+    Iterative, so any depth is measured without recursion; it stops as soon as ``limit`` is
+    passed, so a deep answer costs no more than a shallow one.
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        level += 1
+        if level > limit:
+            return level
+        deepest = max(deepest, level)
+        stack.extend((child, level) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def check_depth(data: Any, what: str = "The answer", limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`NestingError` when ``data`` nests deeper than ``limit`` levels."""
+    if depth(data, limit) > limit:
+        raise NestingError(
+            f"{what} nests objects or lists more than {limit} levels deep, too deep to show or "
+            "flatten into columns. Take it with --raw (or orange.request) and read the body "
+            "yourself; if you did not expect it, the API is at fault."
+        )
 
 
 def _is_records(value: Any) -> bool:
@@ -133,6 +176,19 @@ def _parse_dates(frame: pd.DataFrame) -> None:
             continue
 
 
+def _flattened(records: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        return pd.json_normalize(records)
+    except RecursionError:  # json_normalize recurses once per level of nesting
+        check_depth(records, "A record")
+        raise NestingError(  # pragma: no cover - only when the stack is already deep
+            "A record nests objects too deeply to flatten into columns here. Take the answer "
+            "with --raw (or orange.request) and read the body yourself."
+        ) from None
+
+
 def to_frame(records: list[dict[str, Any]], *, parse_dates: bool = True) -> pd.DataFrame:
     """A DataFrame of ``records``: nested objects flattened to ``parent.child`` columns.
 
@@ -140,17 +196,17 @@ def to_frame(records: list[dict[str, Any]], *, parse_dates: bool = True) -> pd.D
     ``json_normalize``). The check is exact, not sampled: a nested object can only land in
     an object column, so only those are scanned; a nested first record skips the fast try.
     With ``parse_dates``, ISO 8601 string columns become ``datetime64`` (UTC when the values
-    carry ``Z`` or an offset).
+    carry ``Z`` or an offset). Objects nested too deeply to flatten raise :class:`NestingError`.
     """
     import pandas as pd
 
     # The first record usually tells; when it looks flat, the exact check follows.
     if records and any(isinstance(value, dict) for value in records[0].values()):
-        frame: pd.DataFrame = pd.json_normalize(records)
+        frame: pd.DataFrame = _flattened(records)
     else:
         frame = pd.DataFrame(records)
         if any(_holds_dict(frame.iloc[:, index]) for index in range(frame.shape[1])):
-            frame = pd.json_normalize(records)
+            frame = _flattened(records)
     if parse_dates:
         _parse_dates(frame)
     return frame

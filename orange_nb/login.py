@@ -18,15 +18,19 @@ if TYPE_CHECKING:
     from .oauth.endpoint import TokenEndpoint
     from .oauth.keeper import TokenKeeper
     from .oauth.presets import Endpoints
+    from .oauth.secret import Secret
     from .tokenstore import TokenStore
 
 
 class _Waiter:
     """The wait for one login flow; ``wait_for_login`` and the widget join it."""
 
-    def __init__(self, flow: LoginFlow, handoff: Handoff) -> None:
+    def __init__(
+        self, flow: LoginFlow, handoff: Handoff, binding: tuple[str | None, ...] = ()
+    ) -> None:
         self.flow = flow
         self.handoff = handoff
+        self.binding = binding  # the session's endpoints and client when the login began
         self.done = threading.Event()
         self.error: BaseException | None = None
         self.token: Token | None = None
@@ -47,7 +51,7 @@ class LoginMixin:
         open_browser: bool
         login_timeout: float
         client_id: str | None
-        client_secret: str | None
+        client_secret: Secret | None
         authorize_params: dict[str, Any]
         status: str
         user: str | None
@@ -63,7 +67,9 @@ class LoginMixin:
         @property
         def scope_list(self) -> tuple[str, ...]: ...
 
-        def _credentials(self) -> tuple[str, str]: ...
+        def _credentials(self) -> tuple[str, Secret]: ...
+
+        def _binding(self) -> tuple[str | None, ...]: ...
 
         def _token_endpoint(self) -> TokenEndpoint: ...
 
@@ -97,7 +103,7 @@ class LoginMixin:
         except BaseException:
             handoff.close()
             raise
-        waiter = _Waiter(flow, handoff)
+        waiter = _Waiter(flow, handoff, self._binding())
         with self._lock:
             self._waiter = waiter
         self.last_error = ""
@@ -186,6 +192,11 @@ class LoginMixin:
     def _finish_login(self, waiter: _Waiter, callback: Callback) -> Token:
         flow = waiter.flow
         code = flow.code_from(callback.params)  # state, iss and error checks
+        if self._binding() != waiter.binding:  # the code and verifier go where the flow began
+            raise LoginError(
+                "The session's endpoints or client changed during this sign-in, so it was not "
+                "finished. Run the login cell again."
+            )
         endpoint = self._token_endpoint()
         token = endpoint.exchange_code(
             code,
@@ -244,7 +255,7 @@ class LoginMixin:
                 response = self._plain_http().get(
                     userinfo,
                     headers={
-                        "Authorization": f"Bearer {token.access_token}",
+                        "Authorization": f"Bearer {token.access_token.reveal()}",
                         "Accept": "application/json",
                     },
                 )

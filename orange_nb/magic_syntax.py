@@ -22,8 +22,10 @@ Rules:
   body), else GET.
 - PATH starts with ``/`` (joined to the session's API base) or ``http(s)://``. Its
   ``?query`` joins ``CallSpec.query``. ``{name}`` takes a variable and ``{{ expr }}`` an
-  expression, each quoted as one path segment; an expression that opens PATH is used as
-  it is (a whole URL, such as a next-page link).
+  expression, each quoted as one path segment (``/``, ``?``, ``#``, ``\\`` included); a value
+  that leaves its segment empty, ``.`` or ``..`` is refused, as it would change the path.
+  An expression that opens PATH is used as it is (a whole URL, such as a next-page link).
+  A URL's host and port are checked before any request.
 - Items, by their first separator (the longest at one position): ``name==value`` query,
   ``Header:value`` header, ``field=value`` string field, ``field:=json`` JSON field.
   A backslash escapes a separator (or itself) in the name: ``a\\=b=1`` is field ``a=b``.
@@ -40,6 +42,7 @@ Rules:
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import keyword
 import math
@@ -48,7 +51,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union, cast
-from urllib.parse import parse_qsl, unquote_plus, urlencode
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit
 
 from .export import LANGUAGES, check_language
 from .interpolate import (
@@ -103,6 +106,9 @@ _SEPARATORS = (":=", "==", "=", ":")  # longest first: at one position the longe
 _ESCAPED = re.compile(r"\\([=:\\])")
 _SLOT = re.compile("\ue000(\\d+)\ue001")  # private-use marks hold expressions through shlex
 _LANGUAGE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9.+#-]*")
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")  # what httpx reads as IPv4
+_IPV6_LITERAL = re.compile(r"\[([^\[\]]*)\](?::[0-9]*)?")
+_BAD_HOST = re.compile(r"[\x00-\x20\x7f<>\[\]^`{}|\\\"]")
 
 
 @dataclass(frozen=True)
@@ -546,10 +552,10 @@ class _Request:
 
     def _render_path(self, template: Template) -> tuple[str, list[tuple[str, str]]]:
         """The path, and the query an opening expression's URL may bring along."""
-        head = ""
+        head, rest = "", template
         if template and isinstance(template[0], Expr):
-            head, template = self.values.text(template[0]), template[1:]
-        text = head + self.values.render(template, "segment")
+            head, rest = self.values.text(template[0]), template[1:]
+        text = head + self._segments(head, rest, template)
         text, _, query = text.partition("?")
         if not (text.startswith("/") or _URL.match(text)):
             raise UsageError(_not_a_path(text))
@@ -558,7 +564,34 @@ class _Request:
                 f"The path {text!r} holds a #fragment, a space or a control character: "
                 "remove it, or percent-encode it (%23, %20)."
             )
+        if _URL.match(text):
+            _check_url(text)
         return text, parse_qsl(query, keep_blank_values=True)
+
+    def _segments(self, head: str, template: Template, whole: Template) -> str:
+        """The path after ``head``, each value quoted into its own segment.
+
+        A segment a value makes empty, ``.`` or ``..`` is refused: the URL would then reach
+        another resource than the one written (``/users/{uid}/reports`` with ``uid = ".."``
+        is ``/reports``), and encoding it as ``%2E%2E`` is no cure, as servers and proxies
+        decode it.
+        """
+        out: list[str] = []
+        for index, part in enumerate(_split(template, "/")):
+            text = self.values.render(part, "segment")
+            out.append(text)
+            values = [str(piece) for piece in part if isinstance(piece, Expr)]
+            if not values or (index == 0 and "?" in head):
+                continue
+            segment = head.rpartition("/")[2] + text if index == 0 else text
+            if unquote(segment) in ("", ".", ".."):
+                named = ", ".join(f"`{value}`" for value in values)
+                raise UsageError(
+                    f"The value of {named} makes the segment {segment!r} in the path "
+                    f"{show(whole)!r}: an empty, . or .. segment would send the request to "
+                    f"another path than the one written. Check {named}."
+                )
+        return "/".join(out)
 
     def _query(self, template: Template) -> list[tuple[str, str]]:
         pairs = []
@@ -654,6 +687,39 @@ def _not_a_path(word: str) -> str:
     return (
         f"{word!r} is not a path: a path starts with / (or is an http(s):// URL), "
         f"as in `%orange GET /sandbox/mobility/v1/zones`.{hint}"
+    )
+
+
+def _check_url(url: str) -> None:
+    """Refuse an absolute URL whose host or port no HTTP client can use, before any request."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # an unclosed [, a port out of range or not a number
+        raise UsageError(_bad_url(url, str(exc))) from None
+    host = parts.netloc.rpartition("@")[2]
+    literal = _IPV6_LITERAL.fullmatch(host)
+    host = literal.group(1) if literal else re.sub(r":[0-9]*\Z", "", host)
+    if not host:
+        raise UsageError(_bad_url(url, "no host"))
+    if port == 0:
+        raise UsageError(_bad_url(url, "port 0"))
+    try:
+        if literal:
+            ipaddress.IPv6Address(host)
+        elif _IPV4_STYLE.fullmatch(host):
+            ipaddress.IPv4Address(host)
+    except ValueError:
+        raise UsageError(_bad_url(url, f"{host!r} is not an IP address")) from None
+    if not literal and _BAD_HOST.search(host):
+        raise UsageError(_bad_url(url, f"the host {host!r} holds a character no host name can"))
+
+
+def _bad_url(url: str, reason: str) -> str:
+    url = re.sub(r"//[^/?#@]*@", "//…@", url)  # a password in the URL is not shown
+    return (
+        f"{url!r} is not a URL that can be requested ({reason}): check its host and port, "
+        "as in https://api.example.com:8443/v1/things."
     )
 
 

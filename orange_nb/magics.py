@@ -13,9 +13,10 @@ from traitlets import Bool, Int
 
 from .export import export, export_list
 from .export.request import ExportRequest
+from .interpolate import UsageError
 from .magic_syntax import USAGE, CallSpec, Command, FormBody, JsonBody, TextBody, completions, parse
-from .oauth.errors import redact_url
-from .results import LastCall, framed
+from .oauth.errors import OrangeAPIError, redact_url, request_id_of
+from .results import LastCall, framed, scrub, scrub_error
 
 
 def _sessions() -> Any:
@@ -117,9 +118,7 @@ class OrangeMagic(Magics):
         assert self.shell is not None
         self.shell.user_ns["_orange_last"] = last
         if opts.dry_run:
-            request = orange.client.build_request(
-                spec.method, url, params=list(spec.query), headers=headers, **body
-            )
+            request = _build(orange, spec, url, headers, body)
             request.headers["Authorization"] = _REDACTED
             print(export(ExportRequest.from_request(request), opts.export or "curl"))
             return None
@@ -143,24 +142,31 @@ class OrangeMagic(Magics):
                 **body,
             )
         except BaseException as exc:
-            last.error = exc
+            last.error = scrub_error(_usage_error(exc, spec) or exc)
             last.elapsed = time.perf_counter() - started
+            if last.error is not exc:
+                raise last.error from None
             raise
-        last.responses, last.elapsed = fetched.responses, fetched.elapsed
-        if opts.verbose:
+        try:  # what needs the requests as sent, then no credential stays in them
+            if opts.verbose:
+                for response in fetched.responses:
+                    _print_exchange(response)
+            exported = (
+                export(ExportRequest.from_request(fetched.responses[0].request), opts.export)
+                if opts.export
+                else None
+            )
+        finally:
             for response in fetched.responses:
-                _print_exchange(response)
-        if opts.export:
-            print(export(ExportRequest.from_request(fetched.responses[0].request), opts.export))
-        if opts.raw:
-            result: Any = fetched.responses[-1]
-        elif opts.json:
-            bodies = [r.json() if r.content else None for r in fetched.responses]
-            result = bodies[0] if len(bodies) == 1 else bodies
-        elif fetched.rows is not None:
-            result = framed(fetched.result, fetched, self.displaylimit)
-        else:
-            result = fetched.result
+                scrub(response)
+        last.responses, last.elapsed = fetched.responses, fetched.elapsed
+        if exported is not None:
+            print(exported)
+        try:
+            result = self._result(fetched, opts)
+        except Exception as exc:
+            last.error = exc
+            raise
         last.result = result
         if opts.output:
             self.shell.user_ns[opts.output] = result
@@ -174,6 +180,69 @@ class OrangeMagic(Magics):
                 print(f"{opts.output}: {footer(fetched)}")
             return None
         return result
+
+    def _result(self, fetched: Any, opts: Any) -> Any:
+        """What the call gives: the response, its JSON, a frame, or the answer as it came.
+
+        JSON nested deeper than ``frames.MAX_DEPTH`` is refused (``NestingError``): no
+        display code shows it without running out of stack.
+        """
+        from .frames import check_depth
+
+        if opts.raw:
+            return fetched.responses[-1]
+        if opts.json:
+            bodies = [_json_of(response) for response in fetched.responses]
+            for body in bodies:
+                check_depth(body)
+            return bodies[0] if len(bodies) == 1 else bodies
+        if fetched.rows is not None:
+            return framed(fetched.result, fetched, self.displaylimit)
+        if isinstance(fetched.result, dict | list):
+            check_depth(fetched.result)
+        return fetched.result
+
+
+def _build(orange: Any, spec: CallSpec, url: str, headers: Any, body: dict[str, Any]) -> Any:
+    try:
+        return orange.client.build_request(
+            spec.method, url, params=list(spec.query), headers=headers, **body
+        )
+    except BaseException as exc:
+        error = _usage_error(exc, spec)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _usage_error(exc: BaseException, spec: CallSpec) -> UsageError | None:
+    """A URL the HTTP client refuses (which the parser's checks let through) as a UsageError."""
+    import httpx
+
+    if not isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return None
+    return UsageError(
+        f"{redact_url(spec.path)!r} cannot be requested ({exc}): check the URL's host and port."
+    )
+
+
+def _json_of(response: Any) -> Any:
+    """``--json``: the body as JSON, ``None`` when empty; an answer that is no JSON is an error."""
+    if not response.content:
+        return None
+    try:
+        return jsonlib.loads(response.content)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
+        kind = response.headers.get("content-type", "").split(";")[0].strip() or "untyped"
+        raise OrangeAPIError(
+            response.status_code,
+            message="Not JSON",
+            description=f"--json was asked, but the answer is {kind[:60]} that does not parse",
+            request_id=request_id_of(response.headers),
+            url=str(response.request.url),
+            method=response.request.method,
+            advice="Drop --json to get it as it came, or use --raw for the response.",
+        ) from None
 
 
 def _warn_pages_left(max_pages: int) -> None:

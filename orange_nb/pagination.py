@@ -27,6 +27,7 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Unquoted parameter values: lenient, as servers often send URLs or odd characters bare.
 _BARE_VALUE = re.compile(r"[^\s;,\"]*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_OFFSET = re.compile(r"[0-9]{1,18}")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _URL_PLACES: tuple[tuple[str, ...], ...] = (
     ("next",),
@@ -264,6 +265,37 @@ def next_link(
     return None if found == request_url else found
 
 
+def offset_range(first_url: str, total: int, limit: int, offset_param: str = "offset") -> range:
+    """The offsets of the pages holding rows ``[start, total)``, ``limit`` rows each.
+
+    ``start`` is ``first_url``'s own offset (0 when absent). A ``range`` is computed, not
+    listed: its length and slices cost nothing, so a server's absurd ``total`` sizes no
+    list; callers bound it (``max_pages``, ``limit``) before building any URL.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    start = 0
+    for item in urlsplit(first_url).query.split("&"):
+        name, _, value = item.partition("=")
+        if unquote_plus(name) == offset_param:
+            value = unquote_plus(value)
+            if _OFFSET.fullmatch(value):  # ASCII digits only: int() also reads "٣"
+                start = int(value)
+                break
+    return range(start, max(start, total), limit)
+
+
+def offset_url(
+    first_url: str,
+    offset: int,
+    limit: int,
+    offset_param: str = "offset",
+    limit_param: str = "limit",
+) -> str:
+    """``first_url`` with ``offset_param`` and ``limit_param`` set, other parameters kept."""
+    return with_param(with_param(first_url, offset_param, str(offset)), limit_param, str(limit))
+
+
 def offset_pages(
     first_url: str,
     total: int,
@@ -276,16 +308,10 @@ def offset_pages(
     ``start`` is ``first_url``'s own offset (0 when absent); each URL has ``offset_param``
     and ``limit_param`` set, other parameters kept. The first URL is the first page's, so a
     caller that already has it fetches ``[1:]`` concurrently. ``total <= start`` gives ``[]``.
+    Every URL is built: bound ``total`` first, or use :func:`offset_range` and
+    :func:`offset_url` to build only the pages wanted.
     """
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, not {limit}")
-    start = 0
-    for item in urlsplit(first_url).query.split("&"):
-        name, _, value = item.partition("=")
-        if unquote_plus(name) == offset_param and unquote_plus(value).isdigit():
-            start = int(unquote_plus(value))
-            break
     return [
-        with_param(with_param(first_url, offset_param, str(offset)), limit_param, str(limit))
-        for offset in range(start, total, limit)
+        offset_url(first_url, offset, limit, offset_param, limit_param)
+        for offset in offset_range(first_url, total, limit, offset_param)
     ]

@@ -39,11 +39,47 @@ def framed(frame: pd.DataFrame, fetched: Fetched, displaylimit: int) -> OrangeFr
     return out
 
 
+#: Request headers that carry credentials: what the magic strips before a value reaches the
+#: person's namespace, where it could be pickled, shown or saved with the notebook.
+CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def scrub(response: httpx.Response) -> httpx.Response:
+    """``response`` (changed in place) with no credential left in the requests it keeps.
+
+    An ``httpx.Response`` keeps its request, whose ``Authorization`` header holds the bearer
+    token; pickling the response, or reading ``response.request.headers``, would give it
+    away. The redirects it followed (``history``) and the one it did not (``next_request``)
+    are scrubbed too.
+    """
+    for one in (*response.history, response):
+        for request in (getattr(one, "_request", None), one.next_request):
+            if request is not None:
+                for name in CREDENTIAL_HEADERS:
+                    request.headers.pop(name, None)
+    return response
+
+
+def scrub_error(error: BaseException) -> BaseException:
+    """``error`` (changed in place) with the requests and responses it holds scrubbed."""
+    import httpx
+
+    for value in vars(error).values():
+        if isinstance(value, httpx.Response):
+            scrub(value)
+        elif isinstance(value, httpx.Request):
+            for name in CREDENTIAL_HEADERS:
+                value.headers.pop(name, None)
+    return error
+
+
 @dataclass
 class LastCall:
     """What the last ``%orange`` call did, for inspection as ``_orange_last``.
 
-    Its ``repr`` names the request and outcome only; no header, token or body is shown.
+    Its ``repr`` names the request and outcome only; no header, token or body is shown. Its
+    responses' requests carry no ``Authorization`` header (see :func:`scrub`), so it pickles
+    without the token.
     """
 
     method: str = ""

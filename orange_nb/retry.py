@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import httpx
 
+from .oauth.errors import error_code, json_body
+
+_DELTA_SECONDS = re.compile(r"[0-9]+")
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
@@ -16,30 +20,25 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     """``Retry-After`` as seconds to wait: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
+    value = value.strip(" \t")
+    if _DELTA_SECONDS.fullmatch(value):  # ASCII digits only: int() also takes "٣" and "３"
+        return float(value)  # a huge number is inf: longer than any max_wait, so no retry
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    except (TypeError, ValueError, IndexError, OverflowError, AttributeError):
+        return None  # not a date either: as if the header were absent
 
 
-def _orange_code(response: httpx.Response) -> object:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body.get("code") if isinstance(body, dict) else None
+def _orange_code(response: httpx.Response) -> int | str | None:
+    body = json_body(response)
+    return error_code(body.get("code")) if isinstance(body, dict) else None
 
 
 def is_throttled(response: httpx.Response) -> bool:
     """Orange's rate limit (403 code 53), 429, or 503: the request was not processed."""
     return response.status_code in (429, 503) or (
-        response.status_code == 403 and _orange_code(response) in (53, "53")
+        response.status_code == 403 and _orange_code(response) == 53
     )
 
 

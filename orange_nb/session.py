@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
-from traitlets import Bool, Dict, Enum, Float, Instance, Int, List, Unicode, Union, default, observe
+from traitlets import (
+    Bool,
+    Dict,
+    Enum,
+    Float,
+    HasTraits,
+    Instance,
+    Int,
+    List,
+    TraitType,
+    Unicode,
+    Union,
+    default,
+    observe,
+)
 from traitlets.config import Config, Configurable
 
 from .calls import CallsMixin
 from .login import LoginMixin, _Waiter
+from .network import http_options
 from .notebook import running_shell
 from .oauth import presets
 from .oauth.auth import BearerAuth
@@ -20,6 +38,7 @@ from .oauth.endpoint import TokenEndpoint
 from .oauth.errors import ConfigError
 from .oauth.flow import split_scopes
 from .oauth.keeper import TokenKeeper
+from .oauth.secret import Secret
 from .oauth.token import Token
 from .retry import RetryPolicy
 from .tokenstore import TokenStore, make_store, store_key
@@ -45,6 +64,19 @@ _WIRING = [
     "token_store",
 ]
 
+# What a token belongs to: its client and every endpoint that receives it or issued it.
+# Changing one of these on a signed-in session drops the token (see Orange._rewire); scopes,
+# the client secret and allowed_hosts do not: the token goes nowhere new with them.
+_BINDING = (
+    "client_id",
+    "authorize_url",
+    "token_url",
+    "api_url",
+    "userinfo_url",
+    "revocation_url",
+    "issuer",
+)
+
 _current: Orange | None = None
 _embedded_sandbox: Any = None
 _embedded_lock = threading.Lock()
@@ -68,7 +100,7 @@ def _env(name: str) -> str | None:
 def sandbox_root() -> tuple[str, bool]:
     """Where the sandbox is, and whether it is the Jupyter server's (else embedded in this process)."""
     server = _env("ORANGE_NB_SERVER_URL")
-    if server and _env("ORANGE_NB_SERVER_KEY"):
+    if server and _env("ORANGE_NB_SERVER_KEY") and _env("ORANGE_NB_SERVER_SANDBOX") == "1":
         return server.rstrip("/") + "/orange/sandbox", True
     global _embedded_sandbox
     with _embedded_lock:
@@ -77,6 +109,27 @@ def sandbox_root() -> tuple[str, bool]:
 
             _embedded_sandbox = serve_in_thread()
     return str(_embedded_sandbox.url), False
+
+
+class SecretText(TraitType[Secret | None, "str | Secret | None"]):
+    """A text setting held as a :class:`Secret`: listings (``%config Orange``, help,
+    ``trait_values()``) show ``Secret('…')``, never the text."""
+
+    default_value = None
+    allow_none = True
+    info_text = "a secret string"
+
+    def validate(self, obj: HasTraits | None, value: Any) -> Secret | None:
+        """Text becomes a ``Secret``; ``None`` stays."""
+        if value is None or isinstance(value, Secret):
+            return value
+        if isinstance(value, str):
+            return Secret(value)
+        self.error(obj, value)
+
+    def default_value_repr(self) -> str:
+        """``None``: a default from ORANGE_CLIENT_SECRET is never shown."""
+        return "None"
 
 
 class Orange(LoginMixin, CallsMixin, Configurable):
@@ -91,9 +144,9 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         config=True
     )
     client_id = Unicode(None, allow_none=True, help="Application's client id.").tag(config=True)
-    client_secret = Unicode(None, allow_none=True, help="Application's client secret.").tag(
-        config=True
-    )
+    client_secret = SecretText(
+        help="Application's client secret (held as a Secret: never shown)."
+    ).tag(config=True)
     scopes = Union(
         [Unicode(), List(Unicode())],
         default_value=None,
@@ -170,7 +223,12 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self._sandbox_root: str | None = kwargs.pop("_sandbox_root", None)
         self._lock = threading.RLock()
         self._http: httpx.Client | None = None
-        self._ahttp: httpx.AsyncClient | None = None
+        # One AsyncClient per event loop: a client's connections belong to the loop that opened
+        # them, and `asyncio.run` closes its loop at the end.
+        self._ahttp: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._ahttp_loopless: httpx.AsyncClient | None = None
         self._plain: httpx.Client | None = None
         self._ahead: httpx.Client | None = None
         self._endpoints: presets.Endpoints | None = None
@@ -178,9 +236,10 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self._waiter: _Waiter | None = None
         self._token_scopes: tuple[str, ...] = ()
         self._store: TokenStore | None = None
-        self.keeper = TokenKeeper(listener=self._on_token_event)
+        self.keeper = TokenKeeper(listener=self._on_token_event, store=self._token_store)
         super().__init__(**kwargs)
         self.keeper.leeway = self.leeway
+        self._bound = self._binding()
         self._restore()
         global _current
         _current = self
@@ -193,8 +252,9 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         return _env("ORANGE_CLIENT_ID")
 
     @default("client_secret")
-    def _default_client_secret(self) -> str | None:
-        return _env("ORANGE_CLIENT_SECRET")
+    def _default_client_secret(self) -> Secret | None:
+        secret = _env("ORANGE_CLIENT_SECRET")
+        return Secret(secret) if secret else None
 
     @default("scopes")
     def _default_scopes(self) -> str | None:
@@ -219,10 +279,12 @@ class Orange(LoginMixin, CallsMixin, Configurable):
     def update_config(self, config: Config) -> None:
         """``%config Orange.x = v``: applies here unless ``x`` was a keyword argument, and to
         every session created afterwards (it is kept in the shell's configuration)."""
+        section = config.get("Orange", {}) if isinstance(config, Config) else {}
+        if isinstance(section.get("client_secret"), str):  # kept for later sessions: as a Secret
+            section["client_secret"] = Secret(section["client_secret"])
         shell = running_shell()
         if shell is not None:
             shell.config.merge(config)
-        section = config.get("Orange", {}) if isinstance(config, Config) else {}
         mine = Config({"Orange": {k: v for k, v in section.items() if k not in self._given}})
         super().update_config(mine)
 
@@ -232,7 +294,32 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         if getattr(self, "_lock", None) is None:
             return
         self._endpoints = None
+        bound, self._bound = getattr(self, "_bound", None), self._binding()
+        if bound is not None and bound != self._bound:
+            self._unbind(str(change["name"]))
         self._close_clients()
+
+    def _binding(self) -> tuple[str | None, ...]:
+        """The settings a token belongs to, as they are in force now (see ``_BINDING``)."""
+        ends = self.endpoints
+        return (self.client_id, *(getattr(ends, name, None) for name in _BINDING[1:]))
+
+    def _unbind(self, name: str) -> None:
+        # The token (and a sign-in under way) belong to the old setting: neither may reach the
+        # new host or token endpoint. The store keeps it under the old setting's key.
+        waiting = self._waiter is not None and not self._waiter.done.is_set()
+        if self.keeper.token is None and not waiting:
+            return
+        self._cancel_login()
+        self.keeper.set(None)
+        note = (
+            f"Signed out: `{name}` changed, and the token belonged to the old value. Sign in again."
+        )
+        self.user = None
+        self.login_url = ""
+        self.status = "signed_out"
+        self.last_error = note
+        warnings.warn(note, stacklevel=2)
 
     @observe("max_retries", "max_retry_wait", "retry_backoff")
     def _retry_changed(self, change: Mapping[str, Any]) -> None:
@@ -276,7 +363,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
             return scopes
         return presets.SANDBOX_SCOPES if self.preset == "sandbox" else ("openid",)
 
-    def _credentials(self) -> tuple[str, str]:
+    def _credentials(self) -> tuple[str, Secret]:
         if not self.client_id:
             raise ConfigError(
                 "No Orange client id: set ORANGE_CLIENT_ID (or `Orange(client_id=…)`, or "
@@ -301,7 +388,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         with self._lock:
             if self._plain is None:
                 self._plain = httpx.Client(
-                    timeout=self.timeout, headers={"User-Agent": USER_AGENT}, trust_env=False
+                    timeout=self.timeout, headers={"User-Agent": USER_AGENT}, **http_options()
                 )
             return self._plain
 
@@ -325,14 +412,14 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         if self.keeper.endpoint is None and self.client_id and self.client_secret:
             self.keeper.endpoint = self._token_endpoint()
 
-    def _client_settings(self) -> dict[str, Any]:
+    def _client_settings(self, asynchronous: bool = False) -> dict[str, Any]:
         """What every authenticated client shares: the bearer auth and its allowed hosts."""
         self._wire_keeper()
         return dict(
             auth=BearerAuth(self.keeper, self._allowed_origins()),
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
             timeout=self.timeout,
-            trust_env=False,
+            **http_options(asynchronous=asynchronous),
         )
 
     @property
@@ -345,11 +432,23 @@ class Orange(LoginMixin, CallsMixin, Configurable):
 
     @property
     def aclient(self) -> httpx.AsyncClient:
-        """The authenticated ``httpx.AsyncClient`` (same token, same rules)."""
+        """The authenticated ``httpx.AsyncClient`` of the running event loop (same token, same
+        rules): each loop has its own, so ``asyncio.run`` twice, or on another thread, works."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # read outside a loop: a client for whichever loop first uses it
         with self._lock:
-            if self._ahttp is None:
-                self._ahttp = httpx.AsyncClient(**self._client_settings())
-            return self._ahttp
+            for closed in [old for old in self._ahttp if old.is_closed()]:
+                del self._ahttp[closed]  # its connections hold the loop: drop both together
+            client = self._ahttp.get(loop) if loop is not None else self._ahttp_loopless
+            if client is None or client.is_closed:
+                client = httpx.AsyncClient(**self._client_settings(asynchronous=True))
+                if loop is None:
+                    self._ahttp_loopless = client
+                else:
+                    self._ahttp[loop] = client
+            return client
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -381,7 +480,10 @@ class Orange(LoginMixin, CallsMixin, Configurable):
                 if client is not None:
                     client.close()
             self._http = self._plain = self._ahead = None
-            self._ahttp = None  # an AsyncClient belongs to its event loop; let it be collected
+            for loop, aclient in list(self._ahttp.items()):
+                _aclose_on(loop, aclient)
+            self._ahttp.clear()  # clients of closed loops cannot be closed: collected instead
+            self._ahttp_loopless = None
             self.keeper.endpoint = None
             self._store = None
 
@@ -424,7 +526,11 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         if self.preset != "sandbox":
             raise ConfigError("`configure_sandbox` works on `Orange.sandbox()` sessions only.")
         url = self.endpoints.api_url.rstrip("/") + "/_sandbox/settings"
-        response = self._plain_http().post(url, json=settings)
+        # The sandbox mounted in a Jupyter server obeys its kernels' key only (or Jupyter's login).
+        server, key = _env("ORANGE_NB_SERVER_URL"), _env("ORANGE_NB_SERVER_KEY")
+        mounted = bool(server and key and url.startswith(server.rstrip("/") + "/orange/sandbox/"))
+        headers = {"X-Orange-NB-Key": key} if mounted and key else {}
+        response = self._plain_http().post(url, json=settings, headers=headers)
         if not response.is_success:
             raise ConfigError(f"The sandbox refused these settings: {response.text[:300]}")
         result: dict[str, Any] = response.json()
@@ -443,11 +549,11 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         if event == "expired":
             self.status = "expired"
             self.last_error = "Session expired — sign in again."
-            store.clear() if store is not None else None
+            # The keeper cleared the store if it still held the refused token.
         elif token is not None:
             self.status = "signed_in"
             self.last_error = ""
-            if store is not None:
+            if store is not None and event == "token":  # "stored": the keeper saved it, locked
                 store.save(token)
 
     def _token_store(self) -> TokenStore | None:
@@ -464,7 +570,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         if token is not None and not (token.expired and not token.refresh_token):
             self.user = self._user_from_claims(token)
             self._token_scopes = self.scope_list  # the store is keyed by the scopes
-            self.keeper.set(token)
+            self.keeper.set(token, stored=True)  # not saved back: may undo a newer refresh
 
     @staticmethod
     def _user_from_claims(token: Token) -> str | None:
@@ -496,6 +602,28 @@ class Orange(LoginMixin, CallsMixin, Configurable):
             if name not in _SECRET_TRAITS and getattr(self, name) is not None
         }
         return (_unpickle, (public,))
+
+
+def _aclose_on(loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
+    """Close ``client`` on its own loop when that loop still runs (else it is only dropped)."""
+    if loop.is_closed() or not loop.is_running():
+        return
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    try:
+        if running is loop:
+            task = loop.create_task(client.aclose())
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+        else:
+            asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+    except RuntimeError:
+        pass  # the loop closed meanwhile
+
+
+_closing: set[asyncio.Task[None]] = set()  # tasks must be referenced until done
 
 
 def _unpickle(settings: dict[str, Any]) -> Orange:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Protocol
 
@@ -9,7 +10,14 @@ from .oauth.token import Token
 
 
 class TokenStore(Protocol):
-    """Keeps one session's token. Implementations never log or show what they hold."""
+    """Keeps one session's token. Implementations never log or show what they hold.
+
+    Kernels may share a store: the token keeper holds :meth:`lock` while it re-reads the
+    store, refreshes and saves, so a rotated refresh token is never used twice.
+    """
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Exclusive across processes sharing this store, for a bounded wait."""
 
     def load(self) -> Token | None:
         """The stored token, or ``None`` (missing, unreadable or untrusted)."""
@@ -23,6 +31,10 @@ class TokenStore(Protocol):
 
 class MemoryStore:
     """Tokens live in the kernel only: a restart means a new sign-in."""
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Nothing is shared: no lock."""
+        return contextlib.nullcontext()
 
     def load(self) -> Token | None:
         """Nothing survives in memory across restarts."""

@@ -218,9 +218,10 @@ class LoopbackHandoff(Handoff):
         state = params.get("state")
         with self._lock:
             flow = self._flow
-            matches = flow is not None and (
-                flow.check_state(state) if state is not None else "error" in params
-            )
+            # Only an answer carrying this flow's state ends the wait (compared in constant
+            # time): any page can point an <img> at 127.0.0.1:PORT/callback?error=…, and a
+            # stray without the state must not cancel the real sign-in still to come.
+            matches = flow is not None and flow.check_state(state)
             if flow is None or flow.redirect_uri is None or not matches or self._callback:
                 return 400, "This sign-in link is stale", _STALE, False
             self._callback = Callback(params, flow.redirect_uri)

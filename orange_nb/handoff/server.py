@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ..network import http_options
 from ..oauth.errors import ConfigError, LoginError
 from ..oauth.flow import Callback, LoginFlow
 from .base import Handoff
@@ -181,12 +182,12 @@ class ServerHandoff(Handoff):
 
     def _http(self) -> httpx.Client:
         if self._client is None:
-            # trust_env=False: a proxy from HTTP_PROXY must never see loopback calls (or the key).
+            # Never through a proxy (http_options routes the server's own host directly): a
+            # proxy from HTTP_PROXY must never see these calls, or the key.
             self._client = httpx.Client(
-                verify=self._verify,
                 timeout=self.http_timeout,
                 headers={KEY_HEADER: self._key},
-                trust_env=False,
+                **http_options(verify=self._verify, direct=(self.server_url,)),
             )
         return self._client
 

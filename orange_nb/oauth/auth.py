@@ -6,8 +6,9 @@ from collections.abc import AsyncGenerator, Generator, Iterable
 
 import httpx
 
-from .errors import OrangeNBError
+from .errors import OrangeNBError, json_body
 from .keeper import TokenKeeper
+from .secret import Secret
 
 _ORANGE_INVALID = {41, 42, "41", "42"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -34,10 +35,7 @@ def is_invalid_token(response: httpx.Response) -> bool:
         return False
     if "invalid_token" in response.headers.get("www-authenticate", ""):
         return True
-    try:
-        body = response.json()
-    except ValueError:
-        return False
+    body = json_body(response)  # None for a body that is no JSON (or nested too deep)
     return isinstance(body, dict) and (
         body.get("code") in _ORANGE_INVALID or body.get("code") == "UNAUTHENTICATED"
     )
@@ -67,8 +65,8 @@ class BearerAuth(httpx.Auth):
             )
 
     @staticmethod
-    def _authorize(request: httpx.Request, access_token: str) -> None:
-        request.headers["Authorization"] = f"Bearer {access_token}"
+    def _authorize(request: httpx.Request, access_token: Secret) -> None:
+        request.headers["Authorization"] = f"Bearer {access_token.reveal()}"
 
     def sync_auth_flow(
         self, request: httpx.Request

@@ -6,8 +6,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+import httpx
 
 SIGN_IN_AGAIN = "Sign in again with `%orange login` or `orange.login()`."
 
@@ -21,14 +26,25 @@ class ConfigError(OrangeNBError, ValueError):
 
 
 class LoginError(OrangeNBError):
-    """The sign-in did not complete: refused, stale, tampered with, or the token endpoint said no."""
+    """The sign-in did not complete: refused, stale, tampered with, or the token endpoint said no.
+
+    ``request_id``, when the token endpoint sent one, ends the message: support asks for it.
+    """
 
     def __init__(
-        self, message: str, *, error: str | None = None, description: str | None = None
+        self,
+        message: str,
+        *,
+        error: str | None = None,
+        description: str | None = None,
+        request_id: str | None = None,
     ) -> None:
+        if request_id:
+            message = f"{message} Request id {request_id}."
         super().__init__(message)
         self.error = error
         self.description = description
+        self.request_id = request_id
 
 
 class LoginRequired(LoginError):
@@ -58,6 +74,90 @@ _CAMARA_ADVICE = {
     "TOO_MANY_REQUESTS": _ADVICE[53],
     "QUOTA_EXCEEDED": _ADVICE[53],
 }
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SPACES = re.compile(r"\s+")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,6}")
+_CAMARA_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,99}")
+_REQUEST_ID = re.compile(r"[!-~]{1,128}")  # visible ASCII: ids are tokens, not prose
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` from a server as one short line: no control characters, no line breaks."""
+    return _SPACES.sub(" ", _CONTROL.sub(" ", text[: limit * 4])).strip()[:limit]
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The id a server gave its answer: ``X-OAPI-Request-Id`` (Orange) or ``x-correlator`` (CAMARA).
+
+    Only a plain token of visible ASCII is kept: a header is the server's text, not ours.
+    """
+    for name in ("x-oapi-request-id", "x-correlator"):
+        value = (headers.get(name) or "").strip()
+        if _REQUEST_ID.fullmatch(value):
+            return value
+    return None
+
+
+def parse_json(content: bytes | str) -> Any:
+    """JSON text as Python values; ``ValueError`` for anything that is not JSON.
+
+    Nesting deeper than the interpreter's recursion limit is malformed too (``json`` raises
+    ``RecursionError`` there, which is no ``ValueError``).
+    """
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def json_body(response: Any) -> Any:
+    """An ``httpx.Response``'s body as JSON, or ``None`` when it is not JSON."""
+    try:
+        return parse_json(response.content)
+    except ValueError:
+        return None
+
+
+def error_code(raw: Any) -> int | str | None:
+    """An envelope's ``code``: Orange's small integer (``53`` or ``"53"``), CAMARA's word, else ``None``.
+
+    Only ASCII digits make a number (``int()`` also reads "٣" or "３"); booleans, floats,
+    lists, objects and huge numbers are no code at all.
+    """
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw if 0 <= raw < 10**6 else None
+    if isinstance(raw, str):
+        text = raw.strip()
+        if _ASCII_DIGITS.fullmatch(text):
+            return int(text)
+        if _CAMARA_CODE.fullmatch(text):
+            return text
+    return None
+
+
+def _text_field(value: Any, limit: int) -> str | None:
+    return (one_line(value, limit) or None) if isinstance(value, str) else None
+
+
+def error_envelope(body: Any) -> tuple[int | str | None, str | None, str | None]:
+    """``(code, message, description)`` of any JSON value.
+
+    Reads Orange's ``{"code", "message", "description"}``, CAMARA's ``{"status", "code",
+    "message"}`` and RFC 6749's ``{"error", "error_description"}``; whatever else comes back
+    gives ``None`` fields, never an exception.
+    """
+    if not isinstance(body, dict):
+        return None, None, None
+    code = error_code(body.get("code"))
+    message = _text_field(body.get("message"), 300) or _text_field(body.get("error"), 300)
+    description = _text_field(body.get("description"), 500) or _text_field(
+        body.get("error_description"), 500
+    )
+    return code, message, description
 
 
 def redact_url(url: str) -> str:
@@ -127,30 +227,20 @@ class OrangeAPIError(OrangeNBError):
     @classmethod
     def from_response(cls, response: Any, advice: str | None = None) -> OrangeAPIError:
         """Build from an ``httpx.Response`` holding Orange's or CAMARA's error envelope (or neither)."""
-        code: int | str | None = None
-        message = description = None
-        try:
-            body = response.json()
-        except Exception:
-            body = None
-        if isinstance(body, dict):
-            raw = body.get("code")
-            if isinstance(raw, bool):
-                raw = None
-            if isinstance(raw, int | str):
-                code = int(raw) if isinstance(raw, str) and raw.isdigit() else raw
-            msg = body.get("message") or body.get("error")
-            desc = body.get("description") or body.get("error_description")
-            message = str(msg)[:300] if msg is not None else None
-            description = str(desc)[:500] if desc is not None else None
-        elif response.text and "json" not in response.headers.get("content-type", ""):
-            message = response.reason_phrase or None
+        body = json_body(response)
+        code, message, description = error_envelope(body)
+        if (
+            not isinstance(body, dict)
+            and response.content
+            and "json" not in response.headers.get("content-type", "")
+        ):
+            message = one_line(response.reason_phrase or "", 100) or None
         return cls(
             response.status_code,
             code=code,
             message=message,
             description=description,
-            request_id=response.headers.get("x-oapi-request-id"),
+            request_id=request_id_of(response.headers),
             url=str(response.request.url),
             method=response.request.method,
             advice=advice,
@@ -159,3 +249,45 @@ class OrangeAPIError(OrangeNBError):
 
 class NetworkError(OrangeNBError):
     """A server could not be reached, or the connection broke before a complete answer."""
+
+
+def _undecodable(response: httpx.Response) -> NetworkError:
+    request = response.request
+    rid = request_id_of(response.headers)
+    encoding = one_line(response.headers.get("content-encoding", ""), 40) or "none"
+    return NetworkError(
+        f"{request.method} {redact_url(str(request.url))} failed: the answer (HTTP "
+        f"{response.status_code}) could not be decoded: its body does not match its "
+        f"Content-Encoding ({encoding}). Try again; if it persists, the server or a proxy on "
+        f"the way is at fault.{f' Request id {rid}.' if rid else ''}"
+    )
+
+
+def read_answer(response: httpx.Response) -> httpx.Response:
+    """Read a streamed ``httpx.Response``; a body that cannot be decompressed is a ``NetworkError``.
+
+    ``httpx`` raises ``DecodingError`` (no ``TransportError``) for a ``Content-Encoding``
+    the body does not match; reading here, the headers (and request id) are still at hand.
+    """
+    try:
+        response.read()
+    except httpx.DecodingError:
+        response.close()
+        raise _undecodable(response) from None
+    except BaseException:  # a broken connection: give it back to the pool all the same
+        response.close()
+        raise
+    return response
+
+
+async def aread_answer(response: httpx.Response) -> httpx.Response:
+    """:func:`read_answer` for an ``httpx.AsyncClient``'s streamed response."""
+    try:
+        await response.aread()
+    except httpx.DecodingError:
+        await response.aclose()
+        raise _undecodable(response) from None
+    except BaseException:
+        await response.aclose()
+        raise
+    return response

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .errors import LoginError
+from .secret import Secret
 
 # What each RFC 6749 §4.1.2.1 / OIDC error means for the person, and what to do.
 _CALLBACK_ADVICE = {
@@ -36,9 +37,9 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def pkce_challenge(verifier: str) -> str:
+def pkce_challenge(verifier: str | Secret) -> str:
     """The S256 code challenge of ``verifier`` (RFC 7636 §4.2)."""
-    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+    return _b64url(hashlib.sha256(Secret.of(verifier).reveal().encode("ascii")).digest())
 
 
 def split_scopes(scopes: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -95,6 +96,9 @@ def callback_params(url: str) -> dict[str, str]:
 class LoginFlow:
     """A login attempt. Secrets (``state``, ``code_verifier``, ``nonce``) never show in ``repr``.
 
+    ``code_verifier`` is a :class:`~orange_nb.oauth.secret.Secret` (text given is wrapped):
+    it leaves this object only in the code exchange.
+
     ``redirect_uri`` may be ``None`` until a handoff decides it (the server handoff builds it
     from the browser's request); the code exchange must then use the one reported back.
     """
@@ -106,7 +110,7 @@ class LoginFlow:
     issuer: str | None = None
     extra_params: Mapping[str, str] = field(default_factory=dict)
     state: str = field(default_factory=lambda: secrets.token_urlsafe(32))  # 256 bits
-    code_verifier: str = field(default_factory=lambda: secrets.token_urlsafe(64))  # 86 chars
+    code_verifier: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(64)))
     nonce: str | None = None
     created_at: float = field(default_factory=time.time)
     id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
@@ -115,7 +119,8 @@ class LoginFlow:
     def __post_init__(self) -> None:
         if self.nonce is None and "openid" in self.scopes:
             self.nonce = secrets.token_urlsafe(32)
-        if not 43 <= len(self.code_verifier) <= 128:
+        self.code_verifier = Secret.of(self.code_verifier)  # text passed in is wrapped too
+        if not 43 <= len(self.code_verifier.reveal()) <= 128:
             raise ValueError("PKCE code_verifier must be 43 to 128 characters (RFC 7636 §4.1)")
 
     def authorization_url(self, redirect_uri: str | None = None) -> str:
@@ -143,8 +148,8 @@ class LoginFlow:
         """Constant-time comparison of a returned ``state`` with ours."""
         return state is not None and hmac.compare_digest(state.encode(), self.state.encode())
 
-    def code_from(self, params: Mapping[str, str]) -> str:
-        """Check a callback's parameters and return the authorization code.
+    def code_from(self, params: Mapping[str, str]) -> Secret:
+        """Check a callback's parameters and return the authorization code (as a ``Secret``).
 
         Raises ``LoginError`` for an OAuth error, a missing or wrong ``state`` (a link from
         another login attempt, or forged), an ``iss`` other than our issuer (RFC 9207
@@ -193,7 +198,7 @@ class LoginFlow:
                 "The sign-in answer carries no authorization code. Sign in again.",
                 error="invalid_request",
             )
-        return code
+        return Secret(code)
 
     def __repr__(self) -> str:
         return (

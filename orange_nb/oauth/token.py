@@ -3,47 +3,100 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .errors import LoginError
+from .secret import Secret, reveal
+
 DEFAULT_LEEWAY = 60.0
+_MAX_LIFETIME = 10**9  # seconds (30 years): anything longer is no lifetime a server means
 
 
 def parse_expires_in(value: Any) -> float | None:
-    """``expires_in`` as seconds: Orange sends a number, or sometimes a JSON string ("3600")."""
-    if value is None or isinstance(value, bool):
+    """``expires_in`` as seconds: Orange sends a number, or sometimes a JSON string ("3600").
+
+    Anything else (negative, NaN, infinite, absurdly large, not a number) is no known
+    lifetime: the token is then used until the API refuses it.
+    """
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
+    if isinstance(value, int):
+        return float(value) if 0 <= value < _MAX_LIFETIME else None  # float(10**400) overflows
     try:
-        seconds = float(value)
-    except (TypeError, ValueError):
+        seconds = float(value.strip() if isinstance(value, str) else value)
+    except ValueError:
         return None
-    return (
-        seconds if seconds == seconds and 0 <= seconds < 10**9 else None
-    )  # drop NaN, absurd values
+    return seconds if math.isfinite(seconds) and 0 <= seconds < _MAX_LIFETIME else None
 
 
-@dataclass(frozen=True, repr=False)
+def _malformed(what: str) -> LoginError:
+    return LoginError(
+        f"Orange's token endpoint answered with a malformed token ({what}). Try again; if it "
+        "persists, check the token URL.",
+        error="invalid_token_response",
+    )
+
+
+def _scopes_of(value: Any) -> tuple[str, ...] | None:
+    """A granted ``scope``: a space-separated string (RFC 6749 §3.3), or a list of them."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return tuple(value.split()) or None
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return tuple(x for s in value for x in s.split()) or None
+    raise _malformed("`scope` is neither text nor a list of text")
+
+
+@dataclass(frozen=True, repr=False, init=False)
 class Token:
     """An OAuth 2.0 token set. ``repr``/``str`` never show the access or refresh token.
 
-    ``expires_at`` and ``issued_at`` are Unix times from the local clock when the request
-    was sent (so the server's clock never matters); ``scopes`` is what was *granted*.
+    ``access_token`` and ``refresh_token`` are ``Secret`` objects:
+    ``token.access_token.reveal()`` gives the text. ``expires_at`` and ``issued_at`` are
+    Unix times from the local clock when the request was sent (so the server's clock never
+    matters); ``scopes`` is what was *granted*.
     """
 
-    access_token: str = field(compare=False)
-    refresh_token: str | None = field(default=None, compare=False)
+    access_token: Secret = field(compare=False)
+    refresh_token: Secret | None = field(default=None, compare=False)
     expires_at: float | None = None
     scopes: tuple[str, ...] = ()
     token_type: str = "Bearer"
     issued_at: float = field(default_factory=time.time)
     id_claims: Mapping[str, Any] | None = None
 
+    def __init__(
+        self,
+        access_token: str | Secret,
+        refresh_token: str | Secret | None = None,
+        expires_at: float | None = None,
+        scopes: tuple[str, ...] = (),
+        token_type: str = "Bearer",
+        issued_at: float | None = None,
+        id_claims: Mapping[str, Any] | None = None,
+    ) -> None:
+        # Written out so that text given for a token is held as a Secret from the start.
+        values = {
+            "access_token": Secret.of(access_token),
+            "refresh_token": None if refresh_token is None else Secret.of(refresh_token),
+            "expires_at": expires_at,
+            "scopes": tuple(scopes),
+            "token_type": token_type,
+            "issued_at": time.time() if issued_at is None else issued_at,
+            "id_claims": id_claims,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
     @classmethod
     def from_response(
         cls,
-        body: Mapping[str, Any],
+        body: Any,
         *,
         requested_at: float,
         requested_scopes: tuple[str, ...] = (),
@@ -54,22 +107,37 @@ class Token:
 
         A refresh answer without ``refresh_token`` keeps ``previous``'s; one without ``scope``
         keeps the scopes asked for (or held before), as §5.1 says the scope is unchanged then.
+        Raises ``LoginError`` for an answer that is no token: not an object, no access token,
+        a token type other than Bearer, a scope or refresh token that is not text.
         """
-        expires_in = parse_expires_in(body.get("expires_in"))
-        scope = body.get("scope")
-        if isinstance(scope, str) and scope.strip():
-            scopes = tuple(scope.split())
+        if not isinstance(body, Mapping):
+            raise _malformed("not a JSON object")
+        access = body.get("access_token")
+        if not isinstance(access, str | Secret) or not access:
+            raise _malformed("no `access_token`")
+        token_type = body.get("token_type")
+        if token_type is not None and not (
+            isinstance(token_type, str) and token_type.lower() == "bearer"
+        ):
+            shown = token_type[:30] if isinstance(token_type, str) else type(token_type).__name__
+            raise _malformed(f"token type {shown!r}, not Bearer")
+        refresh = body.get("refresh_token")
+        if refresh is not None and not isinstance(refresh, str | Secret):
+            raise _malformed("`refresh_token` is not text")
+        granted = _scopes_of(body.get("scope"))
+        if granted is not None:
+            scopes = granted
         elif previous is not None and previous.scopes:
             scopes = previous.scopes
         else:
             scopes = requested_scopes
-        refresh = body.get("refresh_token") or (previous.refresh_token if previous else None)
+        expires_in = parse_expires_in(body.get("expires_in"))
         return cls(
-            access_token=str(body["access_token"]),
-            refresh_token=str(refresh) if refresh else None,
+            access_token=access,
+            refresh_token=refresh or (previous.refresh_token if previous else None),
             expires_at=requested_at + expires_in if expires_in is not None else None,
             scopes=scopes,
-            token_type=str(body.get("token_type") or "Bearer"),
+            token_type="Bearer",
             issued_at=requested_at,
             id_claims=id_claims
             if id_claims is not None
@@ -127,8 +195,8 @@ class Token:
         """Serialise every field, secrets included (for a token store only)."""
         return json.dumps(
             {
-                "access_token": self.access_token,
-                "refresh_token": self.refresh_token,
+                "access_token": self.access_token.reveal(),
+                "refresh_token": reveal(self.refresh_token),
                 "expires_at": self.expires_at,
                 "scopes": list(self.scopes),
                 "token_type": self.token_type,

@@ -37,6 +37,14 @@ MAX_VALUE = 4096  # characters in one parameter value
 MAX_FIELDS = 100  # parameters in one query string or form body
 JSON = "application/json"
 
+# Every answer: no script, no plugin, no frame may come of it, and no type sniffing (a
+# fault body or an echoed value must never turn into a page). HTML pages add their own.
+SAFE_HEADERS: Mapping[str, str] = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
 
 class ParamProblem(ValueError):
     """A query string or form body that cannot be read as single-valued parameters."""
@@ -112,6 +120,13 @@ class SandboxHandler(RequestHandler):
         if "request_id" not in self.__dict__:
             self.request_id = str(uuid.uuid4())
         self.set_header("X-OAPI-Request-Id", self.request_id)
+        for name, value in SAFE_HEADERS.items():
+            self.set_header(name, value)
+
+    def redirect_permitted(self, uri: str) -> bool:
+        """Whether this mount may send a browser to ``uri`` (already registered for the
+        client). Standalone: yes; a host application (a Jupyter server) narrows it."""
+        return True
 
     def check_xsrf_cookie(self) -> None:
         """No XSRF cookie: these endpoints play an external server (token requests and the
@@ -216,7 +231,7 @@ class SandboxHandler(RequestHandler):
         except ValueError:
             phrase = "Unknown"
         lines = [f"HTTP/1.1 {status} {phrase}", f"X-OAPI-Request-Id: {self.request_id}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
+        lines += [f"{name}: {value}" for name, value in {**SAFE_HEADERS, **headers}.items()]
         lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
         stream = self.detach()
         try:

@@ -11,7 +11,7 @@ import json
 
 from .base import JSON, SandboxHandler, media_type
 from .errors import ControlError
-from .faults import Fault
+from .faults import MAX_QUEUED, Fault
 
 
 class ControlHandler(SandboxHandler):
@@ -19,6 +19,10 @@ class ControlHandler(SandboxHandler):
 
     envelope = "control"
     faultable = False
+
+    def locked_settings(self) -> frozenset[str]:
+        """Settings this mount refuses to change over HTTP (a host application narrows it)."""
+        return frozenset()
 
     def json_body(self) -> object:
         """The JSON body (``null`` when empty); ``ControlError`` otherwise."""
@@ -53,6 +57,13 @@ class SettingsHandler(ControlHandler):
         changes = self.json_body()
         if not isinstance(changes, dict):
             raise ControlError("Send a JSON object of settings to change.")
+        locked = sorted(self.locked_settings() & set(changes))
+        if locked:
+            raise ControlError(
+                f"{', '.join(locked)} cannot be changed over HTTP here; set it in the "
+                "environment of the process serving the sandbox.",
+                status=403,
+            )
         try:
             self.sandbox.configure(**changes)
         except (ValueError, TypeError) as exc:
@@ -75,6 +86,8 @@ class FaultsHandler(ControlHandler):
             faults = [Fault.from_json(item) for item in items]
         except ValueError as exc:
             raise ControlError(str(exc)) from None
+        if len(self.sandbox.faults()) + len(faults) > MAX_QUEUED:
+            raise ControlError(f"At most {MAX_QUEUED} faults may be queued; DELETE them first.")
         for fault in faults:
             self.sandbox.add_fault(fault)
         self.answer_json(201, {"faults": self.sandbox.faults()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -11,6 +12,12 @@ ENDPOINT_NAMES = frozenset({"authorize", "token", "userinfo", "revoke", "discove
 """Names a fault's ``match`` may use instead of a path prefix."""
 
 _MAX_TEXT = 100_000
+MAX_QUEUED = 1000
+"""Faults that may wait at once: a bounded queue, whoever fills it."""
+
+# A fault body is data, never a page: an HTML or SVG body chosen by whoever reached the
+# control API would run on the origin serving the sandbox (a Jupyter server's own).
+_BODY_TYPES = ("application/json", "text/plain")
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,11 @@ class Fault:
                 raise ValueError(f"{name} must be a string (at most {_MAX_TEXT} characters)")
         if not isinstance(self.content_type, str) or not _header_safe(self.content_type):
             raise ValueError("content_type must be a plain header value")
+        if not _inert(self.content_type):
+            raise ValueError(
+                "content_type must be application/json, application/…+json or text/plain "
+                "(a fault body is data, never a page)"
+            )
         _check_retry_after(self.retry_after)
 
     @property
@@ -104,6 +116,14 @@ class Fault:
             return cls(**obj)
         except TypeError as exc:  # a value of the wrong type reached a comparison
             raise ValueError(f"invalid fault: {exc}") from None
+
+
+def _inert(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _BODY_TYPES:
+        return True
+    kind, _, sub = media.partition("/")
+    return kind == "application" and re.fullmatch(r"[a-z0-9.-]+\+json", sub) is not None
 
 
 def _header_safe(value: str) -> bool:

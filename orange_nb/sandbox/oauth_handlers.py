@@ -154,13 +154,12 @@ class AuthorizeHandler(SandboxHandler):
             )
         return client
 
-    @staticmethod
-    def _redirect_uri(groups: Mapping[str, list[str]], client: Client) -> str:
+    def _redirect_uri(self, groups: Mapping[str, list[str]], client: Client) -> str:
         values = groups.get("redirect_uri", [])
         if len(values) != 1 or not values[0]:
             missing = "is missing" if not values or not values[0] else "is given more than once"
             raise PageError("Invalid sign-in request", f"The request's redirect_uri {missing}.")
-        if not client.allows_redirect(values[0]):
+        if not (client.allows_redirect(values[0]) and self.redirect_permitted(values[0])):
             raise PageError(
                 "Unregistered redirect URI",
                 f"“{values[0][:300]}” is not registered for {client.client_id}, so the sandbox "

@@ -20,7 +20,7 @@ from typing import Literal
 from .clients import DEMO_CLIENT, ISSUER, PASTE_REDIRECT_URI, REDIRECT_RULES, SCOPES, Client
 from .data import user_profile
 from .errors import OAuthError
-from .faults import Fault
+from .faults import MAX_QUEUED, Fault
 from .idtoken import sign_hs256
 from .records import CodeGrant, IssuedToken, Pending, digest
 from .settings import Settings
@@ -136,6 +136,8 @@ class Sandbox:
         elif fields:
             raise TypeError("give a Fault or its fields, not both")
         with self._lock:
+            if len(self._faults) >= MAX_QUEUED:
+                raise ValueError(f"at most {MAX_QUEUED} faults may be queued; clear some first")
             self._faults.append((fault, fault.count))
         return fault
 

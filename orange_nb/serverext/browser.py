@@ -7,11 +7,11 @@ states, so nothing in this module logs a URL with its query.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import TracebackType
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
@@ -19,12 +19,13 @@ from tornado import web
 from . import pages
 from .api import MAX_FIELD
 from .context import ServerContext
+from .origin import browser_origin
+from .parked import RESUME_PARAM
 
 # What the kernel gets from a callback, with how much of each it keeps. The code, state and
 # issuer must arrive whole or not at all; error texts are only shown, so they are cut.
 _ANSWER_KEYS = ("code", "state", "iss", "error", "error_description")
 _DISPLAY_CAPS = {"error": 200, "error_description": 1000}
-_HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
 class BrowserHandler(JupyterHandler):
@@ -41,6 +42,8 @@ class BrowserHandler(JupyterHandler):
         super().set_default_headers()
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Content-Security-Policy", pages.CSP)
+        self.set_header("X-Content-Type-Options", "nosniff")
 
     def log_exception(
         self,
@@ -62,25 +65,11 @@ class BrowserHandler(JupyterHandler):
         self.finish(html)
 
     def request_origin(self) -> str:
-        """``scheme://host`` as the browser sees this server, proxies included when trusted.
-
-        With ``ServerApp.trust_xheaders`` the scheme comes from ``X-Scheme`` /
-        ``X-Forwarded-Proto`` (the last value, as tornado reads it) and the host from
-        ``X-Forwarded-Host`` (the first value: the one the browser used).
-        """
-        scheme, host = self.request.protocol, self.request.host
-        if self.context.trust_xheaders:
-            headers = self.request.headers
-            proto = headers.get("X-Scheme") or headers.get("X-Forwarded-Proto") or ""
-            proto = proto.split(",")[-1].strip().lower()
-            if proto in ("http", "https"):
-                scheme = proto
-            forwarded = (headers.get("X-Forwarded-Host") or "").split(",")[0].strip()
-            if _HOST.match(forwarded):
-                host = forwarded
-        if not _HOST.match(host):
+        """``scheme://host`` as the browser sees this server (see ``origin.browser_origin``)."""
+        origin = browser_origin(self.request, trust_xheaders=self.context.trust_xheaders)
+        if origin is None:
             raise web.HTTPError(400)
-        return f"{scheme}://{host}"
+        return origin
 
     def callback_uri(self) -> str:
         """This server's callback as the browser reaches it: ``{origin}{base}orange/callback``."""
@@ -114,9 +103,16 @@ class LoginHandler(BrowserHandler):
 
 
 class CallbackHandler(BrowserHandler):
-    """``GET orange/callback``: hand the authorization response to the waiting kernel."""
+    """``GET orange/callback``: hand the authorization response to the waiting kernel.
 
-    @web.authenticated
+    Jupyter's login comes first, but not through ``web.authenticated``: it would send the
+    browser to ``/login?next=<this URL>``, and that ``next`` (code and state in clear) is
+    written to the server's log. A browser without a Jupyter session gets its answer parked
+    under a random key instead, and ``next`` names only that key (``resume_key``, which
+    Jupyter's log masks like every ``*key*`` parameter).
+    """
+
+    @allow_unauthenticated  # checked below, so that the answer can be parked first
     def get(self) -> None:
         """Match ``state`` to a pending flow, store the answer, tell the person."""
         try:
@@ -124,6 +120,31 @@ class CallbackHandler(BrowserHandler):
         except ValueError as e:
             self.page(400, pages.malformed(str(e)))
             return
+        if self.current_user is None:
+            self._sign_in_first(params)
+            return
+        if RESUME_PARAM in params:
+            parked = self.context.parked.take(params[RESUME_PARAM])
+            if parked is None:
+                self.page(400, pages.stale())
+                return
+            params = dict(parked)
+        self._deliver(params)
+
+    def _sign_in_first(self, params: Mapping[str, str]) -> None:
+        if RESUME_PARAM in params or not params.get("state"):
+            # Nothing worth keeping: let Jupyter's login bring the person back to a clean URL.
+            params = {}
+        resume = url_path_join(self.context.base_url, "orange/callback")
+        if params:
+            resume += "?" + urlencode({RESUME_PARAM: self.context.parked.park(params)})
+        url = self.get_login_url()
+        if "?" not in url:
+            next_url = self.request_origin() + resume if urlsplit(url).scheme else resume
+            url += "?" + urlencode({"next": next_url})
+        self.redirect(url)
+
+    def _deliver(self, params: Mapping[str, str]) -> None:
         state = params.get("state")
         if not state:
             self.page(400, pages.malformed("The sign-in answer carries no state."))

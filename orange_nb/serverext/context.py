@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .parked import ParkedAnswers
 from .store import PendingStore
 
 
@@ -16,7 +17,9 @@ class ServerContext:
     base_url: str
     trust_xheaders: bool = False
     loopback_url: str | None = None
+    sandbox_mounted: bool = True
     store: PendingStore = field(default_factory=PendingStore)
+    parked: ParkedAnswers = field(default_factory=ParkedAnswers)
 
     def __repr__(self) -> str:
         return f"ServerContext(base_url={self.base_url!r}, loopback_url={self.loopback_url!r})"

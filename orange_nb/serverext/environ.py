@@ -10,6 +10,7 @@ import ipaddress
 
 SERVER_URL_VAR = "ORANGE_NB_SERVER_URL"
 SERVER_KEY_VAR = "ORANGE_NB_SERVER_KEY"
+SANDBOX_VAR = "ORANGE_NB_SERVER_SANDBOX"  # "1" when the server mounts the sandbox
 
 # Addresses that make the server listen on every interface, or on the loopback one.
 _ALL_V4 = {"", "0.0.0.0", "localhost"}  # noqa: S104 - names to compare; nothing binds here

@@ -10,11 +10,12 @@ from typing import Any
 from jupyter_server.utils import JupyterServerAuthWarning, url_path_join
 
 from ..sandbox import Sandbox
-from ..sandbox import handlers as sandbox_handlers
 from .api import FlowHandler, FlowsHandler
 from .browser import CallbackHandler, LoginHandler
 from .context import ServerContext
-from .environ import SERVER_KEY_VAR, SERVER_URL_VAR, loopback_url
+from .environ import SANDBOX_VAR, SERVER_KEY_VAR, SERVER_URL_VAR, loopback_url
+from .sandbox_mount import MountPolicy, mounted_handlers
+from .settings import OrangeNB
 
 SETTINGS_KEY = "orange_nb"
 _FLOW_ID = r"([A-Za-z0-9_-]{1,64})"
@@ -36,12 +37,18 @@ def load(serverapp: Any) -> ServerContext:
         (url_path_join(base_url, "orange/callback"), CallbackHandler, kwargs),
     ]
     serverapp.web_app.add_handlers(".*$", routes)
-    with warnings.catch_warnings():
-        # The sandbox plays an outside authorization server: public by design, outside
-        # Jupyter's login, and its handlers know nothing of Jupyter's auth decorators.
-        warnings.simplefilter("ignore", JupyterServerAuthWarning)
-        sandbox_routes = sandbox_handlers(url_path_join(base_url, "orange/sandbox/"), Sandbox())
-        serverapp.web_app.add_handlers(".*$", sandbox_routes)
+    settings = OrangeNB(config=serverapp.config)
+    context.sandbox_mounted = settings.mount_sandbox
+    if settings.mount_sandbox:
+        mount = MountPolicy(context, tuple(settings.sandbox_redirect_uris))
+        prefix = url_path_join(base_url, "orange/sandbox/")
+        with warnings.catch_warnings():
+            # The sandbox plays an outside authorization server: its OAuth endpoints and
+            # APIs are public by design (sandbox_mount.py says what is guarded, and how).
+            warnings.simplefilter("ignore", JupyterServerAuthWarning)
+            serverapp.web_app.add_handlers(".*$", mounted_handlers(prefix, Sandbox(), mount))
+    else:
+        serverapp.log.info("orange_nb: the sandbox is not mounted (OrangeNB.mount_sandbox)")
     serverapp.web_app.settings[SETTINGS_KEY] = context
     publish_environ(serverapp)
     if serverapp.sock:
@@ -62,8 +69,8 @@ def publish_environ(serverapp: Any) -> None:
     context: ServerContext = serverapp.web_app.settings[SETTINGS_KEY]
     if serverapp.sock:
         context.loopback_url = None
-        os.environ.pop(SERVER_URL_VAR, None)
-        os.environ.pop(SERVER_KEY_VAR, None)
+        for name in (SERVER_URL_VAR, SERVER_KEY_VAR, SANDBOX_VAR):
+            os.environ.pop(name, None)
         return
     context.loopback_url = loopback_url(
         ip=serverapp.ip,
@@ -73,3 +80,7 @@ def publish_environ(serverapp: Any) -> None:
     )
     os.environ[SERVER_URL_VAR] = context.loopback_url
     os.environ[SERVER_KEY_VAR] = context.key
+    if context.sandbox_mounted:
+        os.environ[SANDBOX_VAR] = "1"
+    else:
+        os.environ.pop(SANDBOX_VAR, None)

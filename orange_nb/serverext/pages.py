@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from html import escape
 
@@ -22,7 +24,15 @@ padding: 0 1em; }}</style>
 """
 
 # A popup opened by the notebook closes itself; a tab the person opened stays.
-_CLOSE_POPUP = "<script>if (window.opener) { window.close(); }</script>\n"
+_CLOSE_POPUP_JS = "if (window.opener) { window.close(); }"
+_CLOSE_POPUP = f"<script>{_CLOSE_POPUP_JS}</script>\n"
+
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-"
+    + base64.b64encode(hashlib.sha256(_CLOSE_POPUP_JS.encode()).digest()).decode()
+    + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+"""These pages' Content-Security-Policy: no script but the one above, no framing."""
 
 RUN_AGAIN = "Run the login cell in your notebook again."
 

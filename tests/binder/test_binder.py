@@ -102,6 +102,9 @@ def _server(repo: Path, venv: Path, env: dict[str, str]) -> Iterator[str]:
             "--no-browser",
             "--allow-root",  # test machines may run as root; Binder's user is not
             "--ServerApp.ip=127.0.0.1",
+            # Binder's server listens on 0.0.0.0, which makes Jupyter accept any Host header
+            # (its proxy's); on loopback here, the same switch is set by hand.
+            "--ServerApp.allow_remote_access=True",
             "--ServerApp.port=0",
             f"--ServerApp.base_url={BASE}",
             f"--IdentityProvider.token={TOKEN}",

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from IPython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
@@ -16,7 +17,7 @@ from orange_nb.sandbox import SandboxServer
 
 @pytest.fixture(scope="session")
 def shell() -> InteractiveShell:
-    ip = start_ipython()
+    ip = start_ipython() or get_ipython()  # another suite may have started it first
     assert ip is not None
     ip.run_line_magic("load_ext", "orange_nb")
     return ip

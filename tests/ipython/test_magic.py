@@ -132,7 +132,7 @@ def test_verbose_redacts_authorization(orange: Orange, run: Run) -> None:
     token = orange.token
     assert token is not None
     _, out = run("%orange GET /sandbox/mobility/v1/zones -v -o z")
-    assert "authorization: Bearer ***" in out and token.access_token not in out
+    assert "authorization: Bearer ***" in out and token.access_token.reveal() not in out
 
 
 def test_export_runs_and_lists(orange: Orange, run: Run) -> None:
@@ -159,7 +159,7 @@ def test_last_call_repr_holds_no_secret(orange: Orange, run: Run, shell: Interac
     token = orange.token
     assert token is not None
     text = repr(shell.user_ns["_orange_last"])
-    assert "status=200" in text and token.access_token not in text
+    assert "status=200" in text and token.access_token.reveal() not in text
 
 
 def test_token_not_sent_to_other_hosts(orange: Orange, run: Run) -> None:

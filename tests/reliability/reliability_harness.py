@@ -327,6 +327,7 @@ class JupyterServer:
             reply = http.request(
                 method,
                 f"{self.sandbox_root}/_sandbox/{what}",
+                headers={"Authorization": f"token {self.token}"},
                 json=body if method != "GET" else None,
             )
         assert reply.status_code < 300, reply.text

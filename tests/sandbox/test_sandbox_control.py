@@ -128,12 +128,12 @@ def test_token_fault_with_oauth_error_and_raw_body(oauth, login) -> None:
     sandbox = oauth.server.sandbox
     sandbox.add_fault(match="token", status=400, error="invalid_grant", description="Scripted")
     sandbox.add_fault(
-        match="token", status=200, body="<html>gateway page</html>", content_type="text/html"
+        match="token", status=200, body="<html>gateway page</html>", content_type="text/plain"
     )
     refused = oauth.refresh(login["refresh_token"])
     assert refused.json() == {"error": "invalid_grant", "error_description": "Scripted"}
     odd = oauth.refresh(login["refresh_token"])
-    assert odd.text == "<html>gateway page</html>" and odd.headers["content-type"] == "text/html"
+    assert odd.text == "<html>gateway page</html>" and odd.headers["content-type"] == "text/plain"
 
 
 def test_authorize_fault_is_a_page(oauth) -> None:

@@ -468,7 +468,7 @@ def planted(
 ) -> Iterator[tuple[Path, Callable[[], Orange], SandboxServer]]:
     """Another user's (mallory's) valid token, and where a file store would look for ours."""
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    for name in ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY"):
+    for name in ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY", "ORANGE_NB_SERVER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     sandbox.sandbox.configure(auto_consent="mallory")
     made: list[Orange] = []

@@ -157,9 +157,9 @@ def test_a_whole_session_leaves_no_secret_anywhere(
                     import json
                     flow = orange._waiter.flow
                     with open({str(secrets_file)!r}, "w") as f:
-                        json.dump({{"verifier": flow.code_verifier, "nonce": flow.nonce,
-                                   "access": orange.token.access_token,
-                                   "refresh": orange.token.refresh_token,
+                        json.dump({{"verifier": flow.code_verifier.reveal(), "nonce": flow.nonce,
+                                   "access": orange.token.access_token.reveal(),
+                                   "refresh": orange.token.refresh_token.reveal(),
                                    "key": os.environ["ORANGE_NB_SERVER_KEY"]}}, f)
                     os.write(2, {STDERR_MARKER!r}.encode() + b"\\n")
                     """,

@@ -202,8 +202,8 @@ FINISH = """
     callback = handoff.wait(flow, 60)
     reply = httpx.post(
         root + "token",
-        data={"grant_type": "authorization_code", "code": flow.code_from(callback.params),
-              "redirect_uri": callback.redirect_uri, "code_verifier": flow.code_verifier},
+        data={"grant_type": "authorization_code", "code": flow.code_from(callback.params).reveal(),
+              "redirect_uri": callback.redirect_uri, "code_verifier": flow.code_verifier.reveal()},
         auth=("orange-nb-sandbox", "orange-nb-sandbox-secret"), trust_env=False,
     )
     token = reply.json().get("access_token", "")

@@ -12,6 +12,7 @@ import pytest
 
 from orange_nb import LoginError, LoginRequired, Orange
 from orange_nb.oauth.errors import ConfigError
+from orange_nb.oauth.secret import Secret
 from orange_nb.sandbox import SandboxServer
 
 
@@ -27,8 +28,8 @@ def test_sign_in_gives_tokens_user_and_granted_scopes(make_session: Callable[...
     orange = make_session()
     assert orange.logged_in and orange.status == "signed_in"
     assert orange.token is not None
-    assert orange.token.access_token.startswith("sbx_at_")
-    assert orange.token.refresh_token and orange.token.refresh_token.startswith("sbx_rt_")
+    assert orange.token.access_token.reveal().startswith("sbx_at_")
+    assert orange.token.refresh_token and orange.token.refresh_token.reveal().startswith("sbx_rt_")
     assert set(orange.token.scopes) == {"openid", "profile", "mobility:read"}
     assert orange.user  # from the ID token's claims
     assert 3590 < (orange.token.expires_in() or 0) <= 3600
@@ -48,7 +49,7 @@ def test_paste_of_landed_url_completes(make_session: Callable[..., Orange]) -> N
     orange = make_session(signed_in=False)
     _, landed = landed_url(orange)
     token = orange.complete_login(landed)
-    assert token.access_token.startswith("sbx_at_") and orange.logged_in
+    assert token.access_token.reveal().startswith("sbx_at_") and orange.logged_in
 
 
 def test_wrong_state_refused_and_nothing_exchanged(
@@ -89,7 +90,7 @@ def test_pkce_mismatch_refused(make_session: Callable[..., Orange]) -> None:
     _, landed = landed_url(orange)
     waiter = orange._waiter
     assert waiter is not None
-    waiter.flow.code_verifier = "x" * 64  # not the verifier behind the challenge
+    waiter.flow.code_verifier = Secret("x" * 64)  # not the verifier behind the challenge
     with pytest.raises(LoginError, match="invalid_grant"):
         orange.complete_login(landed)
 
@@ -158,7 +159,7 @@ def test_logout_revokes_and_forgets(
     assert sandbox.sandbox.stats()["revocations"] >= 1  # type: ignore[operator]
     answer = httpx.get(
         f"{sandbox.url}/sandbox/mobility/v1/zones",
-        headers={"Authorization": f"Bearer {token.access_token}"},
+        headers={"Authorization": f"Bearer {token.access_token.reveal()}"},
     )
     assert answer.status_code == 401
     with pytest.raises(LoginRequired, match="login"):
@@ -194,12 +195,12 @@ def test_settings_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_secret_in_repr_pickle_or_json(session: Orange) -> None:
     token = session.token
     assert token is not None
-    secret = session.client_secret or ""
+    secret = session.client_secret.reveal() if session.client_secret else ""  # held as a Secret
     dumped = [repr(session), str(session), repr(token), json.dumps({"o": session}, default=str)]
     blob = pickle.dumps(session)
     for text in dumped:
-        assert secret not in text and token.access_token not in text
-    assert secret.encode() not in blob and token.access_token.encode() not in blob
+        assert secret not in text and token.access_token.reveal() not in text
+    assert secret.encode() not in blob and token.access_token.reveal().encode() not in blob
     clone = pickle.loads(blob)
     assert (
         clone.client_secret is None and not clone.logged_in and clone.client_id == session.client_id

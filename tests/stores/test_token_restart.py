@@ -22,7 +22,7 @@ def make(
     sandbox: SandboxServer, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[], Orange]]:
     """Build sandbox sessions that keep their tokens in files under ``data_dir``."""
-    for name in ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY"):
+    for name in ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY", "ORANGE_NB_SERVER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     sandbox.sandbox.configure(auto_consent="demo")
     made: list[Orange] = []

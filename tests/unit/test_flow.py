@@ -37,7 +37,7 @@ def test_pkce_s256_matches_rfc7636_example() -> None:
 
 def test_verifier_length_within_rfc_bounds() -> None:
     f = flow()
-    assert 43 <= len(f.code_verifier) <= 128
+    assert 43 <= len(f.code_verifier.reveal()) <= 128
     with pytest.raises(ValueError):
         flow(code_verifier="short")
 
@@ -52,7 +52,7 @@ def test_authorization_url_carries_every_parameter() -> None:
     assert q["scope"] == ["openid profile"]
     assert q["state"] == [f.state]  # extra params never override ours
     assert q["code_challenge_method"] == ["S256"]
-    digest = hashlib.sha256(f.code_verifier.encode()).digest()
+    digest = hashlib.sha256(f.code_verifier.reveal().encode()).digest()
     assert q["code_challenge"] == [base64.urlsafe_b64encode(digest).rstrip(b"=").decode()]
     assert q["nonce"] == [f.nonce]
     assert q["prompt"] == ["login"]
@@ -71,7 +71,7 @@ def test_nonce_only_with_openid() -> None:
 def test_repr_hides_secrets() -> None:
     f = flow()
     text = repr(f)
-    for secret in (f.state, f.code_verifier, f.nonce or "x" * 40):
+    for secret in (f.state, f.code_verifier.reveal(), f.nonce or "x" * 40):
         assert secret not in text
 
 

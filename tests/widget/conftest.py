@@ -55,7 +55,7 @@ def make_session(
     sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Orange]]:
     """Build signed-out sessions on a fresh sandbox that approves sign-ins as "demo" at once."""
-    for name in ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY"):
+    for name in ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY", "ORANGE_NB_SERVER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     sandbox.sandbox.configure(auto_consent="demo")
     made: list[Orange] = []
@@ -136,9 +136,12 @@ def assert_no_secret(comms: list[str]) -> Callable[..., None]:
         secrets = ["sbx_at_", "sbx_rt_", "sbx_code_", DEMO_CLIENT_SECRET]
         token = orange.token
         if token is not None:
-            secrets += [token.access_token, token.refresh_token or token.access_token]
+            secrets += [
+                token.access_token.reveal(),
+                (token.refresh_token or token.access_token).reveal(),
+            ]
         for landing in landings:
-            secrets += [landing.code, landing.flow.code_verifier]
+            secrets += [landing.code, landing.flow.code_verifier.reveal()]
         states = [json.dumps(w.get_state(), default=str) for w in list(_instances.values())]
         for text in states + comms:
             for secret in secrets:
