@@ -18,7 +18,7 @@ import httpx
 from .core import Bench, JsonServer, Row, Samples, median
 
 if TYPE_CHECKING:
-    from orange_nb.session import Orange
+    from orange_nb.session.orange import Orange
 
 TOKEN = "bench-access-token"
 

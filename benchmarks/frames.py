@@ -20,7 +20,7 @@ from .jsonserver import records_body
 
 def run(bench: Bench) -> list[Row]:
     """Through HTTP, then the conversion alone."""
-    from orange_nb import frames
+    from orange_nb.session import frames
 
     server = bench.json_server()
     n, rounds = (5_000, 3) if bench.quick else (100_000, 9)

@@ -29,7 +29,7 @@ import httpx
 from .core import Bench, JupyterServer, Row, median
 
 if TYPE_CHECKING:
-    from orange_nb.session import Orange
+    from orange_nb.session.orange import Orange
 
 LOOPBACK = "http://127.0.0.1:0/callback"
 EXCHANGE_REDIRECT = "http://127.0.0.1:9/callback"  # registered (loopback); never visited
@@ -38,12 +38,12 @@ EXCHANGE_REDIRECT = "http://127.0.0.1:9/callback"  # registered (loopback); neve
 @contextmanager
 def kernel_environ(server: JupyterServer) -> Iterator[None]:
     """This process's environment as a kernel of ``server`` would inherit it."""
-    from orange_nb.handoff.server import SERVER_KEY_VAR, SERVER_URL_VAR
+    from orange_nb._protocol import SANDBOX_VAR, SERVER_KEY_VAR, SERVER_URL_VAR
 
-    names = (SERVER_URL_VAR, SERVER_KEY_VAR, "ORANGE_NB_SERVER_SANDBOX")
+    names = (SERVER_URL_VAR, SERVER_KEY_VAR, SANDBOX_VAR)
     saved = {name: os.environ.get(name) for name in names}
     os.environ[SERVER_URL_VAR], os.environ[SERVER_KEY_VAR] = server.url, server.key
-    os.environ["ORANGE_NB_SERVER_SANDBOX"] = "1"  # the server mounts its sandbox, as kernels see
+    os.environ[SANDBOX_VAR] = "1"  # the server mounts its sandbox
     try:
         yield
     finally:

@@ -24,7 +24,7 @@ TOLERANCE = 1.10
 
 def _burst(orange: object, threads: int) -> float:
     """Release ``threads`` threads at once, each making one call; seconds until all are done."""
-    from orange_nb.session import Orange
+    from orange_nb.session.orange import Orange
 
     assert isinstance(orange, Orange)
     barrier = threading.Barrier(threads + 1)

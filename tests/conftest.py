@@ -58,8 +58,9 @@ def _unavailable(reason: str) -> NoReturn:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """A headless Chromium (Playwright's sync API) for one test module.
+def chromium(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A headless Chromium (Playwright's sync API) for one test module; the module's
+    ``CHROMIUM_EXTRA_ARGS`` list, if any, is added to its command line.
 
     Module scope on purpose: while Playwright's sync API is started it keeps an asyncio
     loop running in the main thread, which breaks every later test that runs a loop there
@@ -72,7 +73,8 @@ def chromium() -> Iterator[Any]:
     except ImportError:
         _unavailable("The playwright package is not installed.")
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    extra = list(getattr(request.module, "CHROMIUM_EXTRA_ARGS", []))
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + extra)
     yield browser
     browser.close()
     playwright.stop()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ..oauth.errors import ConfigError
+from .._protocol import SERVER_KEY_VAR, SERVER_URL_VAR
+from ..errors import ConfigError
 from .base import Handoff
 from .loopback import LoopbackHandoff, loopback_port
 from .paste import PasteHandoff
-from .server import SERVER_KEY_VAR, SERVER_URL_VAR, ServerHandoff
+from .server import ServerHandoff
 
 __all__ = ["Handoff", "LoopbackHandoff", "PasteHandoff", "ServerHandoff", "choose"]
 

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from urllib.parse import urlsplit, urlunsplit
 
-from ..oauth.errors import ConfigError, LoginError
+from ..errors import ConfigError, LoginError
 from ..oauth.flow import Callback, LoginFlow, callback_params
 from .base import Handoff
 

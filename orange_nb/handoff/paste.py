@@ -8,24 +8,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..oauth.errors import ConfigError, LoginError
+from .._urls import origin_of
+from ..errors import ConfigError, LoginError
 from ..oauth.flow import Callback, LoginFlow, callback_params
 from .base import Handoff
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _ANSWER_KEYS = {"code", "error", "state"}
 
 
 def _origin_and_path(url: str) -> tuple[str, str, int | None, str]:
     try:
-        parts = urlsplit(url.strip())
-    except ValueError:  # a broken IPv6 literal: refused as "not an address" by the caller
+        return (*origin_of(url), urlsplit(url.strip()).path or "/")
+    except ValueError:  # a broken IPv6 literal or port: refused as "not an address" by the caller
         return "", "", None, ""
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
-    except ValueError:
-        port = None
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port, parts.path or "/"
 
 
 class PasteHandoff(Handoff):

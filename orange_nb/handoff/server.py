@@ -16,16 +16,14 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ..network import http_options
-from ..oauth.errors import ConfigError, LoginError
+from .._network import http_options
+from .._protocol import CALLBACK_ROUTE, KEY_HEADER, POLL, SERVER_KEY_VAR, SERVER_URL_VAR
+from ..errors import ConfigError, LoginError
 from ..oauth.flow import Callback, LoginFlow
 from .base import Handoff
 
-# Set by orange_nb's server extension in the server's process (docs/internals.md).
-SERVER_URL_VAR = "ORANGE_NB_SERVER_URL"
-SERVER_KEY_VAR = "ORANGE_NB_SERVER_KEY"
-KEY_HEADER = "X-Orange-NB-Key"
-POLL_SECONDS = 25.0  # below the server's 30 s cap, so the server always answers first
+# Set by orange_nb's server extension in the server's process (see orange_nb._protocol).
+POLL_SECONDS = POLL
 
 _LOST = (
     "The Jupyter server no longer knows this sign-in: it was restarted, or the sign-in "
@@ -101,7 +99,7 @@ class ServerHandoff(Handoff):
         """
         path = urlsplit(self.server_url).path
         parts = urlsplit(redirect_uri)
-        return parts.scheme in ("http", "https") and parts.path == path + "orange/callback"
+        return parts.scheme in ("http", "https") and parts.path == path + CALLBACK_ROUTE
 
     def start(self, flow: LoginFlow) -> str:
         """Register ``flow`` with the server; return the path-only login link."""

@@ -6,23 +6,12 @@ from collections.abc import AsyncGenerator, Generator, Iterable
 
 import httpx
 
-from .errors import OrangeNBError, json_body
+from .._urls import origin_text as origin
+from ..errors import TokenSentElsewhere, json_body
 from .keeper import TokenKeeper
 from .secret import Secret
 
 _ORANGE_INVALID = {41, 42, "41", "42"}
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin(url: str | httpx.URL) -> str:
-    """``scheme://host:port`` with the default port made explicit, for origin comparisons.
-
-    Works from an already parsed ``httpx.URL`` (every request's), so checking costs no parsing.
-    """
-    if not isinstance(url, httpx.URL):
-        url = httpx.URL(url)
-    host = url.raw_host.decode("ascii").lower()
-    return f"{url.scheme}://{host}:{url.port or _DEFAULT_PORTS.get(url.scheme, 0)}"
 
 
 def is_invalid_token(response: httpx.Response) -> bool:
@@ -39,10 +28,6 @@ def is_invalid_token(response: httpx.Response) -> bool:
     return isinstance(body, dict) and (
         body.get("code") in _ORANGE_INVALID or body.get("code") == "UNAUTHENTICATED"
     )
-
-
-class TokenSentElsewhere(OrangeNBError):
-    """A request would have carried the bearer token to a host that is not allowed."""
 
 
 class BearerAuth(httpx.Auth):

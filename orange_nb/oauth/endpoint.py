@@ -12,7 +12,7 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from .errors import (
+from ..errors import (
     SIGN_IN_AGAIN,
     LoginError,
     LoginRequired,

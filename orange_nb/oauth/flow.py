@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .errors import LoginError
+from ..errors import LoginError
 from .secret import Secret
 
 # What each RFC 6749 §4.1.2.1 / OIDC error means for the person, and what to do.

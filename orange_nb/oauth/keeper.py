@@ -8,8 +8,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from ..errors import SIGN_IN_AGAIN, LoginRequired, NetworkError
 from .endpoint import TokenEndpoint
-from .errors import SIGN_IN_AGAIN, LoginRequired, NetworkError
 from .token import DEFAULT_LEEWAY, Token
 
 # Events reported to the listener: "token" (set, refreshed or cleared), "stored" (refreshed
@@ -19,7 +19,7 @@ Listener = Callable[[str, "Token | None"], None]
 
 
 class SharedStore(Protocol):
-    """A token store other processes may share (``orange_nb.tokenstore.TokenStore``)."""
+    """A token store other processes may share (``orange_nb.stores.base.TokenStore``)."""
 
     def load(self) -> Token | None:
         """What the store holds now."""

@@ -10,13 +10,9 @@ from __future__ import annotations
 import hmac
 from typing import Any, NoReturn
 
-from .errors import OrangeNBError
+from ..errors import SecretNotPicklable
 
 REDACTED = "********"
-
-
-class SecretNotPicklable(OrangeNBError, TypeError):
-    """Something tried to pickle a secret (a token, a code, a client secret)."""
 
 
 class Secret:

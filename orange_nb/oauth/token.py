@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import LoginError
+from ..errors import LoginError
 from .secret import Secret, reveal
 
 DEFAULT_LEEWAY = 60.0

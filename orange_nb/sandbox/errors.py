@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from tornado.web import HTTPError
 
-# Orange's gateway error codes (ORANGE.md, "API errors").
+# Orange's gateway error codes, as Orange's "error handling" page documents them.
 ORANGE_MESSAGES: Mapping[int, str] = {
     1: "Internal error",
     5: "Service temporarily unavailable",

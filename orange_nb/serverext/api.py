@@ -20,13 +20,13 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
+from .._protocol import KEY_HEADER, LOGIN_ROUTE, MAX_POLL
 from .context import ServerContext
 from .store import DuplicateState
 
-KEY_HEADER = "X-Orange-NB-Key"
 MAX_FIELD = 8192  # bytes of text per field
 MAX_BODY = 4 * MAX_FIELD
-MAX_WAIT = 30.0  # seconds a long-poll may hang
+MAX_WAIT = MAX_POLL
 _FIELDS = {"state", "authorize_url", "redirect_uri"}
 
 
@@ -147,7 +147,7 @@ class FlowsHandler(KernelAPIHandler):
         except DuplicateState:
             self.reply(409, {"message": "A login with this state is already registered."})
             return
-        login_path = url_path_join(self.context.base_url, "orange/login", flow.id)
+        login_path = url_path_join(self.context.base_url, LOGIN_ROUTE, flow.id)
         self.reply(201, {"id": flow.id, "login_path": login_path, "expires_in": int(store.ttl)})
 
 

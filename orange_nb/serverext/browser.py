@@ -16,6 +16,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
+from .._protocol import CALLBACK_ROUTE
 from . import pages
 from .api import MAX_FIELD
 from .context import ServerContext
@@ -73,7 +74,7 @@ class BrowserHandler(JupyterHandler):
 
     def callback_uri(self) -> str:
         """This server's callback as the browser reaches it: ``{origin}{base}orange/callback``."""
-        return self.request_origin() + url_path_join(self.context.base_url, "orange/callback")
+        return self.request_origin() + url_path_join(self.context.base_url, CALLBACK_ROUTE)
 
 
 class LoginHandler(BrowserHandler):
@@ -135,7 +136,7 @@ class CallbackHandler(BrowserHandler):
         if RESUME_PARAM in params or not params.get("state"):
             # Nothing worth keeping: let Jupyter's login bring the person back to a clean URL.
             params = {}
-        resume = url_path_join(self.context.base_url, "orange/callback")
+        resume = url_path_join(self.context.base_url, CALLBACK_ROUTE)
         if params:
             resume += "?" + urlencode({RESUME_PARAM: self.context.parked.park(params)})
         url = self.get_login_url()

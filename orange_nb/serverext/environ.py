@@ -1,16 +1,16 @@
 """Where a kernel reaches its Jupyter server: the loopback URL the extension publishes.
 
 Kernels inherit the server's environment, so the server puts its own URL and a random key
-into ``os.environ`` (names and meaning: docs/internals.md).
+into ``os.environ`` (names and meaning: ``orange_nb._protocol``).
 """
 
 from __future__ import annotations
 
 import ipaddress
 
-SERVER_URL_VAR = "ORANGE_NB_SERVER_URL"
-SERVER_KEY_VAR = "ORANGE_NB_SERVER_KEY"
-SANDBOX_VAR = "ORANGE_NB_SERVER_SANDBOX"  # "1" when the server mounts the sandbox
+from .._protocol import SANDBOX_VAR, SERVER_KEY_VAR, SERVER_URL_VAR
+
+__all__ = ["SANDBOX_VAR", "SERVER_KEY_VAR", "SERVER_URL_VAR", "loopback_host", "loopback_url"]
 
 # Addresses that make the server listen on every interface, or on the loopback one.
 _ALL_V4 = {"", "0.0.0.0", "localhost"}  # noqa: S104 - names to compare; nothing binds here

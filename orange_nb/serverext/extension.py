@@ -9,6 +9,7 @@ from typing import Any
 
 from jupyter_server.utils import JupyterServerAuthWarning, url_path_join
 
+from .._protocol import CALLBACK_ROUTE, FLOWS_ROUTE, LOGIN_ROUTE, SANDBOX_ROUTE
 from ..sandbox import Sandbox
 from .api import FlowHandler, FlowsHandler
 from .browser import CallbackHandler, LoginHandler
@@ -31,17 +32,17 @@ def load(serverapp: Any) -> ServerContext:
     )
     kwargs = {"context": context}
     routes: list[Any] = [
-        (url_path_join(base_url, "orange/api/flows"), FlowsHandler, kwargs),
-        (url_path_join(base_url, "orange/api/flows", _FLOW_ID), FlowHandler, kwargs),
-        (url_path_join(base_url, "orange/login", _FLOW_ID), LoginHandler, kwargs),
-        (url_path_join(base_url, "orange/callback"), CallbackHandler, kwargs),
+        (url_path_join(base_url, FLOWS_ROUTE), FlowsHandler, kwargs),
+        (url_path_join(base_url, FLOWS_ROUTE, _FLOW_ID), FlowHandler, kwargs),
+        (url_path_join(base_url, LOGIN_ROUTE, _FLOW_ID), LoginHandler, kwargs),
+        (url_path_join(base_url, CALLBACK_ROUTE), CallbackHandler, kwargs),
     ]
     serverapp.web_app.add_handlers(".*$", routes)
     settings = OrangeNB(config=serverapp.config)
     context.sandbox_mounted = settings.mount_sandbox
     if settings.mount_sandbox:
         mount = MountPolicy(context, tuple(settings.sandbox_redirect_uris))
-        prefix = url_path_join(base_url, "orange/sandbox/")
+        prefix = url_path_join(base_url, SANDBOX_ROUTE) + "/"
         with warnings.catch_warnings():
             # The sandbox plays an outside authorization server: its OAuth endpoints and
             # APIs are public by design (sandbox_mount.py says what is guarded, and how).

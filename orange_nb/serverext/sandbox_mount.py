@@ -33,13 +33,13 @@ from jupyter_server.utils import url_path_join
 from tornado.routing import URLSpec
 from tornado.web import HTTPError, RequestHandler
 
+from .._protocol import CALLBACK_ROUTE, KEY_HEADER
 from ..sandbox import Sandbox
 from ..sandbox import handlers as sandbox_handlers
 from ..sandbox.base import SandboxHandler
 from ..sandbox.clients import PASTE_REDIRECT_URI
 from ..sandbox.control import ControlHandler
 from ..sandbox.errors import ControlError
-from .api import KEY_HEADER
 from .context import ServerContext
 from .origin import browser_origin
 
@@ -56,7 +56,7 @@ class MountPolicy:
 
     def callback_path(self) -> str:
         """This server's own callback path: ``{base_url}orange/callback``."""
-        return url_path_join(self.context.base_url, "orange/callback")
+        return url_path_join(self.context.base_url, CALLBACK_ROUTE)
 
     def permits(self, uri: str, origin: str | None) -> bool:
         """Whether a browser on ``origin`` may be sent to ``uri`` by the mounted sandbox."""

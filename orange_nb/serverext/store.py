@@ -28,7 +28,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-DEFAULT_TTL = 600.0
+from .._protocol import FLOW_TTL
+
+DEFAULT_TTL = FLOW_TTL
 DEFAULT_MAX_FLOWS = 1000
 
 Listener = Callable[[], None]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from orange_nb.errors import ConfigError
 from orange_nb.handoff import LoopbackHandoff, PasteHandoff, ServerHandoff, choose
-from orange_nb.oauth.errors import ConfigError
 
 SERVER = {"ORANGE_NB_SERVER_URL": "http://127.0.0.1:8888/", "ORANGE_NB_SERVER_KEY": "k"}
 HUB = {"ORANGE_NB_SERVER_URL": "http://127.0.0.1:41000/user/alice/", "ORANGE_NB_SERVER_KEY": "k"}

@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from orange_nb.errors import ConfigError, LoginError
 from orange_nb.handoff import LoopbackHandoff
-from orange_nb.oauth.errors import ConfigError, LoginError
 from orange_nb.oauth.flow import LoginFlow
 from orange_nb.sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, ISSUER, SandboxServer
 

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from orange_nb.errors import ConfigError, LoginError
 from orange_nb.handoff import PasteHandoff
-from orange_nb.oauth.errors import ConfigError, LoginError
 from orange_nb.oauth.flow import LoginFlow
 
 LANDED = "https://orange-nb.invalid/landed"

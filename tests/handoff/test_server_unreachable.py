@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from orange_nb.errors import ConfigError, LoginError
 from orange_nb.handoff import ServerHandoff
-from orange_nb.oauth.errors import ConfigError, LoginError
 from orange_nb.oauth.flow import LoginFlow
 
 

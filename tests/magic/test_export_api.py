@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from orange_nb.export import LANGUAGES, ExportRequest, check_language, export, export_list
-from orange_nb.export.request import prepare
-from orange_nb.magic_syntax import UsageError
+from orange_nb.errors import UsageError
+from orange_nb.magic.export import LANGUAGES, ExportRequest, check_language, export, export_list
+from orange_nb.magic.export.request import prepare
 
 URL = "https://api.orange.com/sandbox/mobility/v1/zones"
 BRIEF_LANGUAGES = [

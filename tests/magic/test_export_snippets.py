@@ -32,8 +32,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from orange_nb.export import LANGUAGES, ExportRequest, export
-from orange_nb.export import literals as q
+from orange_nb.magic.export import LANGUAGES, ExportRequest, export
+from orange_nb.magic.export import literals as q
 
 # Requests
 

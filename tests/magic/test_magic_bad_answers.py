@@ -22,10 +22,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.terminal.interactiveshell import TerminalInteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
-from orange_nb import Orange, OrangeAPIError, OrangeNBError, frames
-from orange_nb.frames import NestingError, RecordsPathError
-from orange_nb.magic_syntax import UsageError
+from orange_nb import Orange, OrangeAPIError, OrangeNBError
+from orange_nb.errors import NestingError, RecordsPathError, UsageError
 from orange_nb.sandbox import SandboxServer
+from orange_nb.session import frames
 
 Answer = tuple[int, str, bytes]
 

@@ -8,7 +8,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orange_nb.magic_syntax import CallSpec, Command, UsageError, parse
+from orange_nb.errors import UsageError
+from orange_nb.magic.syntax import CallSpec, Command, parse
 
 EXAMPLES = settings(
     max_examples=int(os.environ.get("ORANGE_FUZZ_EXAMPLES", "2000")),

@@ -7,8 +7,9 @@ import math
 
 import pytest
 
-from orange_nb.interpolate import Interpolator, split_template
-from orange_nb.magic_syntax import CallSpec, JsonBody, TextBody, UsageError, parse
+from orange_nb.errors import UsageError
+from orange_nb.magic.interpolate import Interpolator, split_template
+from orange_nb.magic.syntax import CallSpec, JsonBody, TextBody, parse
 
 TRICKY = "a/b&c=d ?#é\"'"
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from orange_nb.magic_syntax import (
+from orange_nb.errors import OrangeNBError
+from orange_nb.magic.syntax import (
     CallOptions,
     CallSpec,
     Command,
@@ -19,7 +20,6 @@ from orange_nb.magic_syntax import (
     completions,
     parse,
 )
-from orange_nb.oauth.errors import OrangeNBError
 
 
 def call(line: str, cell: str | None = None, **namespace: object) -> CallSpec:
@@ -329,7 +329,7 @@ def test_completions() -> None:
 def test_importing_the_parser_loads_no_heavy_module() -> None:
     code = (
         "import sys, orange_nb; before = set(sys.modules); "
-        "import orange_nb.magic_syntax, orange_nb.export; "
+        "import orange_nb.magic.syntax, orange_nb.magic.export; "
         "print(sorted(m for m in set(sys.modules) - before "
         "if m.split('.')[0] in ('IPython', 'httpx', 'pandas', 'traitlets', 'tornado')))"
     )

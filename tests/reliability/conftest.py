@@ -43,7 +43,7 @@ def rel_browser(rel_server: JupyterServer) -> Browser:
 PRELUDE = """
 %load_ext orange_nb
 import hashlib, json, time
-import orange_nb.session
+import orange_nb.session.orange
 from orange_nb import Orange
 ZONES = "/sandbox/mobility/v1/zones"
 # timeout 2 s: a token endpoint slower than that must end in a clear error, not a hang.
@@ -51,7 +51,7 @@ orange = Orange.sandbox(open_browser=False, retry_backoff=0.05, max_retry_wait=1
 
 def keep_current():
     # A second session made for one case must not become what %orange uses.
-    orange_nb.session._current = orange
+    orange_nb.session.orange._current = orange
 
 def digest(result):
     if hasattr(result, "to_json"):

@@ -146,7 +146,7 @@ def test_expired_mid_session_costs_one_refresh_and_one_retry(
 def test_refresh_refused_means_sign_in_again_in_error_and_widget(
     signed_in: Kernel, rel_server: JupyterServer
 ) -> None:
-    signed_in.run("from orange_nb.widget import LoginWidget; widget = LoginWidget(orange)")
+    signed_in.run("from orange_nb.widget.login import LoginWidget; widget = LoginWidget(orange)")
     rel_server.sandbox("POST", "expire-access-tokens", {})
     rel_server.sandbox(
         "POST", "faults", {"match": "token", "status": 400, "error": "invalid_grant"}
@@ -154,7 +154,7 @@ def test_refresh_refused_means_sign_in_again_in_error_and_widget(
     answer = probe(signed_in, ZONES_MAGIC)
     shown = signed_in.run(
         """
-        from orange_nb.widget_text import Snapshot, view
+        from orange_nb.widget.words import Snapshot, view
         snap = Snapshot(orange.status, orange.token, orange.user, orange.last_error,
                         orange.login_url, orange.handoff_name)
         print(json.dumps({"widget": widget.status_text, "html": widget.status_line.value,

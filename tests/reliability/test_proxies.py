@@ -23,8 +23,8 @@ import pytest
 import trustme
 
 from orange_nb import Orange
+from orange_nb.errors import ConfigError, LoginError, NetworkError
 from orange_nb.handoff import ServerHandoff
-from orange_nb.oauth.errors import ConfigError, LoginError, NetworkError
 from orange_nb.sandbox import SandboxServer
 
 ZONES = "/sandbox/mobility/v1/zones"
@@ -91,7 +91,11 @@ def _serve(server: ThreadingHTTPServer) -> Iterator[Any]:
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No proxy or CA setting from the machine running the tests."""
-    for name in PROXY_VARIABLES + CA_VARIABLES + ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY", "ORANGE_NB_SERVER_SANDBOX"):
+    for name in (
+        PROXY_VARIABLES
+        + CA_VARIABLES
+        + ("ORANGE_NB_SERVER_URL", "ORANGE_NB_SERVER_KEY", "ORANGE_NB_SERVER_SANDBOX")
+    ):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
 

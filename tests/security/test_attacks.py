@@ -26,11 +26,11 @@ import pytest
 from reliability_harness import ISSUER, TALLY, ZONES, Browser, JupyterServer, Kernel
 
 from orange_nb import LoginError, LoginRequired, Orange
-from orange_nb.filestore import FileStore, TokenStoreWarning
 from orange_nb.handoff.server import ServerHandoff
 from orange_nb.oauth.flow import LoginFlow
 from orange_nb.sandbox import SandboxServer
-from orange_nb.tokenstore import store_key
+from orange_nb.stores.base import store_key
+from orange_nb.stores.file import FileStore, TokenStoreWarning
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def kernel_login(sec_kernel: Kernel, sec_browser: Browser) -> Callable[..., str]
             f"""
             orange = Orange.sandbox(open_browser=False)
             if {widget}:
-                from orange_nb.widget import LoginWidget
+                from orange_nb.widget.login import LoginWidget
                 widget = LoginWidget(orange)
             print(json.dumps(orange.begin_login().url))
             """

@@ -31,9 +31,9 @@ from reliability_harness import TALLY, JupyterServer
 from tornado.httputil import parse_qs_bytes
 
 from orange_nb import Orange
+from orange_nb.errors import LoginError, UsageError
 from orange_nb.handoff.paste import PasteHandoff
-from orange_nb.magic_syntax import CallSpec, Command, UsageError, parse
-from orange_nb.oauth.errors import LoginError
+from orange_nb.magic.syntax import CallSpec, Command, parse
 from orange_nb.oauth.flow import LoginFlow, callback_params
 
 T = TypeVar("T")

@@ -29,8 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from orange_nb import Orange
-from orange_nb.oauth.endpoint import TokenEndpoint, id_token_claims
-from orange_nb.oauth.errors import (
+from orange_nb.errors import (
     LoginError,
     NetworkError,
     OrangeAPIError,
@@ -39,9 +38,10 @@ from orange_nb.oauth.errors import (
     error_envelope,
     parse_json,
 )
+from orange_nb.oauth.endpoint import TokenEndpoint, id_token_claims
 from orange_nb.oauth.secret import Secret
 from orange_nb.oauth.token import Token, parse_expires_in
-from orange_nb.retry import retry_after_seconds
+from orange_nb.session.retry import retry_after_seconds
 
 EXAMPLES = int(os.environ.get("ORANGE_MALFORMED_EXAMPLES", "400"))
 PROPERTY = settings(

@@ -9,6 +9,7 @@ plant an HTML page that ran with the person's Jupyter session.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -326,70 +327,77 @@ def _form_field(page: str, name: str) -> str:
     return page[start : page.index('"', start)]
 
 
-# ---- a page on another origin, in Chromium ----------------------------------------------
+# ---- pages in Chromium: another origin, and DNS rebinding ------------------------------
+
+
+# Chromium resolves ``rebind.test`` to 127.0.0.1: a DNS-rebound attacker's name.
+# Chromium blocks a public page's requests to loopback by itself (Private/Local Network
+# Access); other browsers do not, so that protection is switched off to test our own.
+CHROMIUM_EXTRA_ARGS = [
+    "--host-resolver-rules=MAP rebind.test 127.0.0.1",
+    "--disable-features=BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,"
+    "LocalNetworkAccessChecks,PrivateNetworkAccessRespectPreflightResults",
+]
 
 
 @pytest.fixture
-def attacker_site(tmp_path: Path, alice: JupyterServer) -> Iterator[str]:
-    """A static site on another loopback port whose page attacks the Jupyter server."""
-    target = alice.sandbox_root
-    page = f"""<!doctype html><html><body>
-<form id="f" method="post" action="{target}/_sandbox/settings" enctype="text/plain">
-<input name='{{"auto_consent":"mallory","x":"' value='"}}'></form>
-<script>
-const target = {target!r};
-window.results = [];
-async function attack() {{
-  for (const [what, body] of [["settings", '{{"auto_consent":"mallory"}}'],
-                              ["faults", '{{"status":200,"body":"<script>x<\\/script>","content_type":"text/html"}}']]) {{
-    try {{
-      await fetch(target + "/_sandbox/" + what, {{method: "POST", mode: "no-cors",
-        credentials: "include", headers: {{"Content-Type": "text/plain"}}, body}});
-      window.results.push(what + ":sent");
-    }} catch (e) {{ window.results.push(what + ":" + e.name); }}
-    try {{
-      await fetch(target + "/_sandbox/" + what, {{method: "POST", credentials: "include",
-        headers: {{"Content-Type": "application/json"}}, body}});
-      window.results.push(what + ":json-sent");
-    }} catch (e) {{ window.results.push(what + ":json-" + e.name); }}
-  }}
-  window.done = true;
-}}
-attack();
-</script></body></html>"""
-    (tmp_path / "index.html").write_text(page)
+def page_in(browser_context: Any) -> Any:
+    """A new page in a fresh browser context (no cookies)."""
+    return browser_context.new_page()
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(tmp_path), **kwargs)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+ATTACK_JS = """async (target) => {
+  const out = [];
+  for (const [what, body] of [["settings", {auto_consent: "mallory"}],
+      ["faults", {match: "/sandbox/", status: 200, content_type: "text/html",
+                  body: "<script>steal()</script>"}]]) {
+    try {
+      const r = await fetch(target + "/_sandbox/" + what, {method: "POST", credentials: "include",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+      out.push(what + ":" + r.status);
+    } catch (e) { out.push(what + ":" + e.name); }
+  }
+  return out;
+}"""
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    server.shutdown()
-    server.server_close()
+
+def test_a_dns_rebound_page_cannot_drive_the_sandbox(alice: JupyterServer, page_in: Any) -> None:
+    """The attacker's name now resolves to 127.0.0.1: its script is same-origin with the
+    server's port, so only Jupyter's Host check stands between it and the control API."""
+    rebound = f"http://rebind.test:{alice.port}{alice.base_url}orange/sandbox"
+    # The attacker's own server answered the first load (before the name was rebound).
+    attack_page = f"http://rebind.test:{alice.port}/attack.html"
+    page_in.route(attack_page, lambda route: route.fulfill(body="<p>hello</p>"))
+    page_in.goto(attack_page)
+    results = page_in.evaluate(ATTACK_JS, rebound)
+    assert results == ["settings:403", "faults:403"]
+    assert _settings(alice)["auto_consent"] is None
+    assert alice.sandbox("GET", "faults") == {"faults": []}
 
 
 def test_a_page_on_another_origin_cannot_drive_the_sandbox(
-    alice: JupyterServer, attacker_site: str, browser_context: Any
+    alice: JupyterServer, page_in: Any, tmp_path: Path
 ) -> None:
-    page = browser_context.new_page()
-    # The person is signed in to Jupyter in this browser (its cookie), as in real life.
-    page.goto(f"{alice.url}tree?token={alice.token}")
-    page.goto(attacker_site)
-    page.wait_for_function("() => window.done === true", timeout=15000)
-    page.evaluate("() => document.getElementById('f').submit()")
-    page.wait_for_load_state()
+    """A cross-site page of a person signed in to Jupyter: no preflight is granted, and a
+    form (which needs none) cannot send JSON."""
+    page_in.goto(f"{alice.url}tree?token={alice.token}")  # signed in to Jupyter (cookie)
+    (tmp_path / "index.html").write_text(
+        f"""<!doctype html><form id="f" method="post" enctype="text/plain"
+        action="{alice.sandbox_root}/_sandbox/settings"><input name='{{"auto_consent":"m","x":"'
+        value='"}}'></form>"""
+    )
+    with _static_site(tmp_path) as site:
+        page_in.goto(site + "/index.html")
+        results = page_in.evaluate(ATTACK_JS, alice.sandbox_root)
+        assert results == ["settings:TypeError", "faults:TypeError"]  # CORS: no answer read
+        page_in.evaluate("() => document.getElementById('f').submit()")
+        page_in.wait_for_load_state()
     assert _settings(alice)["auto_consent"] is None
     assert alice.sandbox("GET", "faults") == {"faults": []}
 
 
 def test_a_json_fault_with_markup_does_not_run_in_the_browser(
-    alice: JupyterServer, browser_context: Any
+    alice: JupyterServer, page_in: Any
 ) -> None:
     """Even a fault the signed-in user planted on purpose stays data in the browser."""
     alice.sandbox(
@@ -397,7 +405,27 @@ def test_a_json_fault_with_markup_does_not_run_in_the_browser(
         "faults",
         {"match": "/sandbox/echo/", "status": 200, "body": "<script>window.ran=1</script>"},
     )
-    page = browser_context.new_page()
-    page.goto(f"{alice.sandbox_root}/sandbox/echo/v1/x")
-    assert "<script>" in page.inner_text("body")  # shown as text
-    assert page.evaluate("() => window.ran") is None
+    page_in.goto(f"{alice.sandbox_root}/sandbox/echo/v1/x")
+    assert "<script>" in page_in.inner_text("body")  # shown as text
+    assert page_in.evaluate("() => window.ran") is None
+
+
+@contextlib.contextmanager
+def _static_site(folder: Path) -> Iterator[str]:
+    """A static site on another loopback port (another origin)."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

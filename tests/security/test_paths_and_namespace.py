@@ -20,7 +20,7 @@ from IPython.terminal.interactiveshell import TerminalInteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
 from orange_nb import Orange
-from orange_nb.magic_syntax import UsageError
+from orange_nb.errors import UsageError
 from orange_nb.sandbox import SandboxServer
 
 SECRETS = (b"sbx_at_", b"sbx_rt_", b"Bearer")

@@ -19,8 +19,8 @@ import pytest
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from orange_nb.errors import LoginError
 from orange_nb.handoff import ServerHandoff, choose
-from orange_nb.oauth.errors import LoginError
 from orange_nb.serverext.context import ServerContext
 
 

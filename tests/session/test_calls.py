@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from orange_nb import LoginRequired, Orange, OrangeAPIError
-from orange_nb.oauth.auth import TokenSentElsewhere
-from orange_nb.oauth.errors import NetworkError
+from orange_nb.errors import NetworkError, TokenSentElsewhere
 from orange_nb.sandbox import SandboxServer
 
 ZONES = "/sandbox/mobility/v1/zones"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from orange_nb import LoginError, LoginRequired, Orange
-from orange_nb.oauth.errors import ConfigError
+from orange_nb.errors import ConfigError
 from orange_nb.oauth.secret import Secret
 from orange_nb.sandbox import SandboxServer
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from orange_nb.filestore import FileStore, TokenStoreWarning
 from orange_nb.oauth.token import Token
+from orange_nb.stores.file import FileStore, TokenStoreWarning
 
 ROOT = os.geteuid() == 0
 KEY = "0123456789abcdef0123456789abcdef"
@@ -176,7 +176,7 @@ def test_repr_names_the_place_not_the_content(store: FileStore, token: Token) ->
 
 WRITER = """
 import sys, time
-from orange_nb.filestore import FileStore
+from orange_nb.stores.file import FileStore
 from orange_nb.oauth.token import Token
 name, seconds = sys.argv[1], float(sys.argv[2])
 store = FileStore(sys.argv[3])

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from orange_nb.filestore import KEYRING_SERVICE, KeyringStore, TokenStoreWarning
-from orange_nb.oauth.errors import ConfigError
+from orange_nb.errors import ConfigError
 from orange_nb.oauth.token import Token
+from orange_nb.stores.file import TokenStoreWarning
+from orange_nb.stores.keyring import KEYRING_SERVICE, KeyringStore
 
 HAS_KEYRING = importlib.util.find_spec("keyring") is not None
 KEY = "fedcba9876543210fedcba9876543210"

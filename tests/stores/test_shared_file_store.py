@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from orange_nb import Orange
-from orange_nb.filestore import FileStore, TokenStoreBusy, TokenStoreWarning
-from orange_nb.oauth.errors import LoginRequired
+from orange_nb.errors import LoginRequired, TokenStoreBusy
 from orange_nb.sandbox import SandboxServer
-from orange_nb.tokenstore import store_key
+from orange_nb.stores.base import store_key
+from orange_nb.stores.file import FileStore, TokenStoreWarning
 
 KEY = "0123456789abcdef0123456789abcdef"
 PING = "/sandbox/echo/v1/ping"
@@ -139,7 +139,7 @@ def test_keyring_sessions_refresh_from_each_others_rotated_token(
 HOLDER = """
 import sys, time
 from pathlib import Path
-from orange_nb.filestore import FileStore
+from orange_nb.stores.file import FileStore
 with FileStore({key!r}).lock():
     print("held", flush=True)
     time.sleep({hold})

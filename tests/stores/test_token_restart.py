@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from orange_nb import Orange
-from orange_nb.filestore import FileStore
 from orange_nb.sandbox import SandboxServer
-from orange_nb.tokenstore import store_key
+from orange_nb.stores.base import store_key
+from orange_nb.stores.file import FileStore
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from ipywidgets.widgets.widget import _instances
 from orange_nb import Orange
 from orange_nb.oauth.flow import LoginFlow
 from orange_nb.sandbox import DEMO_CLIENT_SECRET, SandboxServer
-from orange_nb.widget import LoginWidget
+from orange_nb.widget.login import LoginWidget
 
 PASTE_REDIRECT = "https://orange-nb.invalid/landed"
 

@@ -15,7 +15,7 @@ import pytest
 
 from orange_nb import LoginError, Orange
 from orange_nb.sandbox import SandboxServer
-from orange_nb.widget import LoginWidget, show_login
+from orange_nb.widget.login import LoginWidget, show_login
 
 PASTE_REDIRECT = "https://orange-nb.invalid/landed"
 SIGNED_IN = re.compile(

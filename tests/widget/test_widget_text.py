@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orange_nb.oauth.token import Token
-from orange_nb.widget_text import Snapshot, clock, next_change, one_line, safe_href, view
+from orange_nb.widget.words import Snapshot, clock, next_change, one_line, safe_href, view
 
 NOW = 1_000_000.0
 

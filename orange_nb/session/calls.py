@@ -1,0 +1,446 @@
+"""API calls of a session: URL building, retries, decoding, pages → one result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..errors import NetworkError, OrangeAPIError, aread_answer, read_answer, request_id_of
+from . import frames, paging
+from .retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..oauth.presets import Endpoints
+
+log = logging.getLogger("orange_nb")
+
+Headers = Mapping[str, str] | Sequence[tuple[str, str]] | None
+
+
+@dataclass
+class Fetched:
+    """What one ``fetch`` brought back: the result, every response, and how long it took."""
+
+    result: Any = None
+    responses: list[httpx.Response] = field(default_factory=list)
+    pages: int = 0
+    rows: int | None = None
+    elapsed: float = 0.0
+    truncated: bool = False  # stopped at max_pages with more pages left
+
+
+def decode(response: httpx.Response) -> Any:
+    """The body as JSON when it is JSON, else text (or bytes when it is binary)."""
+    ctype = response.headers.get("content-type", "").lower()
+    body = response.content
+    if "json" in ctype or (not ctype and body[:1] in (b"{", b"[")):
+        if not body.strip():
+            return None
+        try:
+            return response.json()
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
+            raise OrangeAPIError(
+                response.status_code,
+                message="Malformed JSON",
+                description="the body is not valid JSON (cut short?)",
+                request_id=request_id_of(response.headers),
+                url=str(response.request.url),
+                method=response.request.method,
+                advice="Try again; if it persists, the API is at fault.",
+            ) from None
+    if ctype.startswith("text/") or "xml" in ctype or "html" in ctype:
+        return response.text
+    return body
+
+
+def _network_error(method: str, url: str, exc: httpx.TransportError) -> NetworkError:
+    host = urlsplit(url).netloc
+    if isinstance(exc, httpx.TimeoutException):
+        what = f"{host} did not answer in time"
+    elif isinstance(exc, httpx.ConnectError):
+        what = f"could not connect to {host}"
+    else:
+        what = f"the connection to {host} broke before the answer was complete"
+    path = urlsplit(url).path
+    return NetworkError(f"{method} {path} failed: {what}. Check the network and try again.")
+
+
+class _Tries:
+    """One request's retry bookkeeping; :meth:`step` is shared by the sync and async loops."""
+
+    def __init__(self, policy: RetryPolicy, method: str, url: str) -> None:
+        self.policy, self.method, self.url = policy, method, url
+        self.attempt, self.waited = 0, 0.0
+
+    def step(
+        self, response: httpx.Response | None = None, error: httpx.TransportError | None = None
+    ) -> httpx.Response | float:
+        """The response to return, or seconds to wait before trying again; raises on giving up."""
+        if response is not None and response.is_success:
+            return response
+        if response is not None:
+            delay = self.policy.delay_for_response(response, self.method, self.attempt, self.waited)
+            if delay is None:
+                raise OrangeAPIError.from_response(response)
+            log.info(
+                "HTTP %s on %s; retrying in %.1f s",
+                response.status_code,
+                urlsplit(self.url).path,
+                delay,
+            )
+        else:
+            assert error is not None
+            delay = self.policy.delay_for_error(error, self.method, self.attempt, self.waited)
+            if delay is None:
+                raise _network_error(self.method, self.url, error) from None
+        self.attempt += 1
+        self.waited += delay
+        return delay
+
+
+class _Pages:
+    """Collects pages of records; :meth:`add` says which URL comes next (shared sync/async)."""
+
+    def __init__(
+        self,
+        records: str | None,
+        paginate: bool,
+        max_pages: int,
+        limit: int | None,
+        on_truncated: Callable[[int], None] | None,
+    ) -> None:
+        self.records, self.paginate = records, paginate
+        self.max_pages, self.limit, self.on_truncated = max_pages, limit, on_truncated
+        self.out = Fetched()
+        self.rows: list[Any] = []
+        self.as_is: Any = None
+        self.is_records = False
+        self.first_body: Any = None
+        self.seen: set[str] = set()  # URLs of the pages fetched, to stop a cycle of next links
+        self.cut_short = False  # pages fetched ahead stop at max_pages with more left
+        self.started = time.perf_counter()
+
+    def add(self, response: httpx.Response) -> str | None:
+        out = self.out
+        out.responses.append(response)
+        out.pages += 1
+        data = decode(response)
+        found = frames.find_records(data, self.records) if isinstance(data, dict | list) else None
+        if found is None:
+            if out.pages == 1:  # not records: hand back the JSON (or text) as it came
+                self.as_is = data
+            return None  # a later page without records ends the pull
+        self.is_records = True
+        self.rows.extend(found)
+        if self.limit is not None and len(self.rows) >= self.limit:
+            del self.rows[self.limit :]
+            return None
+        if not self.paginate:
+            return None
+        self.first_body = data if out.pages == 1 else self.first_body
+        following = paging.next_link(response.headers, data, str(response.url))
+        self.seen.add(str(response.url))
+        if following in self.seen:  # a next link back to a page already here: a cycle
+            log.info("The next page of %s was fetched already; stopping.", response.url.path)
+            return None
+        if following is not None and out.pages >= self.max_pages:
+            self._truncate()
+            return None
+        return following
+
+    def _truncate(self) -> None:
+        self.out.truncated = True
+        if self.on_truncated is not None:
+            self.on_truncated(self.max_pages)
+
+    def ahead(self, offset_param: str) -> Iterator[str] | None:
+        """URLs of the pages after the first, when its body says how many rows there are.
+
+        Only for APIs that take an offset (``offset_param``); ``None`` when the first page
+        gives no ``total``. Bounded by ``max_pages`` and ``limit`` like the sequential pull,
+        before any URL is built: they come one by one, so the server's ``total`` sizes nothing.
+        """
+        body, page = self.first_body, len(self.rows)
+        total = body.get("total") if isinstance(body, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool) or page == 0:
+            return None
+        first = str(self.out.responses[0].url)
+        offsets = paging.offset_range(first, total, page, offset_param)[1:]
+        if self.limit is not None:
+            offsets = offsets[: max(0, -(-(self.limit - page) // page))]  # ceil: pages still needed
+        # More pages than max_pages: said once they are all fetched, as an empty page
+        # (a total that lied) may end the pull before.
+        self.cut_short = len(offsets) > self.max_pages - 1
+        offsets = offsets[: self.max_pages - 1]
+        self.paginate = False  # the plan is fixed: the pages' own next links no longer count
+        return (paging.offset_url(first, offset, page, offset_param) for offset in offsets)
+
+    def finish(self) -> Fetched:
+        out = self.out
+        if not self.is_records:
+            out.result = self.as_is
+        else:
+            out.result = frames.to_frame(self.rows)
+            out.rows = len(self.rows)
+        out.elapsed = time.perf_counter() - self.started
+        return out
+
+
+class CallsMixin:
+    """``request``/``get`` and their async twins, for :class:`orange_nb.session.orange.Orange`."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def client(self) -> httpx.Client: ...
+
+        @property
+        def aclient(self) -> httpx.AsyncClient: ...
+
+        @property
+        def ahead_client(self) -> httpx.Client: ...
+
+        @property
+        def endpoints(self) -> Endpoints: ...
+
+        @property
+        def retry_policy(self) -> RetryPolicy: ...
+
+    def url_for(self, path_or_url: str) -> str:
+        """An absolute URL: relative paths are appended to ``api_url``'s own path."""
+        if urlsplit(path_or_url).scheme in ("http", "https"):
+            return path_or_url
+        return self.endpoints.api_url.rstrip("/") + "/" + path_or_url.lstrip("/")
+
+    def _prepare(
+        self, method: str, path_or_url: str, send: dict[str, Any]
+    ) -> tuple[_Tries, str, dict[str, Any]]:
+        url = self.url_for(path_or_url)
+        if send.get("timeout") is None:
+            send.pop("timeout", None)  # the client's own timeout applies
+        return _Tries(self.retry_policy, method.upper(), url), url, send
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        content: Any = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """Send an authenticated request; throttling and transient failures are retried.
+
+        Returns the ``httpx.Response``; raises ``OrangeAPIError`` for an error answer.
+        """
+        send = dict(params=params, json=json, data=data, content=content, headers=headers)
+        return self._request_on(self.client, method, path_or_url, send | {"timeout": timeout})
+
+    def _request_on(
+        self, client: httpx.Client, method: str, path_or_url: str, send: dict[str, Any]
+    ) -> httpx.Response:
+        tries, url, kwargs = self._prepare(method, path_or_url, send)
+        while True:
+            try:
+                sent = client.send(client.build_request(tries.method, url, **kwargs), stream=True)
+                step = tries.step(response=read_answer(sent))  # a bad gzip: NetworkError
+            except httpx.TransportError as exc:
+                step = tries.step(error=exc)
+            if isinstance(step, httpx.Response):
+                return step
+            time.sleep(step)
+
+    async def arequest(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        content: Any = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """:meth:`request` for asyncio: ``await orange.arequest("GET", "/…")``."""
+        send = dict(params=params, json=json, data=data, content=content, headers=headers)
+        tries, url, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
+        client = self.aclient
+        while True:
+            try:
+                request = client.build_request(tries.method, url, **kwargs)
+                sent = await client.send(request, stream=True)
+                step = tries.step(response=await aread_answer(sent))
+            except httpx.TransportError as exc:
+                step = tries.step(error=exc)
+            if isinstance(step, httpx.Response):
+                return step
+            await asyncio.sleep(step)
+
+    def fetch(
+        self,
+        path_or_url: str,
+        params: Any = None,
+        *,
+        method: str = "GET",
+        json: Any = None,
+        data: Any = None,
+        content: Any = None,
+        paginate: bool = False,
+        records: str | None = None,
+        max_pages: int = 20,
+        limit: int | None = None,
+        headers: Headers = None,
+        timeout: float | None = None,
+        progress: bool = False,
+        on_truncated: Callable[[int], None] | None = None,
+        concurrency: int = 1,
+        offset_param: str = "offset",
+    ) -> Fetched:
+        """Send (GET by default), follow pages when asked, decode: the details behind :meth:`get`.
+
+        The method and body go with the first request only; following pages are GETs. With
+        ``concurrency > 1``, an API that takes an offset and gives a ``total`` has its pages
+        after the first fetched ``concurrency`` at a time, in order, on the same connections.
+        """
+        pages = _Pages(records, paginate, max_pages, limit, on_truncated)
+        url: str | None = path_or_url
+        bar = None
+        try:
+            while url is not None:
+                if pages.out.pages == 0:
+                    response = self.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        data=data,
+                        content=content,
+                        headers=headers,
+                        timeout=timeout,
+                    )
+                else:
+                    response = self.request("GET", url, headers=headers, timeout=timeout)
+                url = pages.add(response)
+                if url is not None and concurrency > 1 and pages.out.pages == 1:
+                    ahead = pages.ahead(offset_param)
+                    if ahead is not None:
+                        self._fetch_ahead(pages, ahead, concurrency, headers, timeout)
+                        break
+                if progress and url is not None:
+                    if bar is None:  # a bar only once there is a second page
+                        bar = _progress_bar()
+                    if bar is not None:
+                        bar.update(1)
+        finally:
+            if bar is not None:
+                bar.update(1)
+                bar.close()
+        return pages.finish()
+
+    def _fetch_ahead(
+        self,
+        pages: _Pages,
+        urls: Iterator[str],
+        workers: int,
+        headers: Headers,
+        timeout: float | None,
+    ) -> None:
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+        from itertools import islice
+
+        client = self.ahead_client  # its own pool: see Orange.ahead_client
+
+        def get(url: str) -> httpx.Response:
+            return self._request_on(client, "GET", url, {"headers": headers, "timeout": timeout})
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orange-page") as pool:
+            # A window of pages in flight, each URL made when its turn comes: memory stays
+            # bounded whatever the pages' count, and a page without rows (the `total` lied)
+            # ends the pull instead of asking for every page it promised.
+            window = deque(pool.submit(get, url) for url in islice(urls, 2 * workers))
+            try:
+                while window:
+                    before = len(pages.rows)
+                    pages.add(window.popleft().result())  # in page order
+                    if len(pages.rows) == before:
+                        break
+                    if pages.limit is not None and len(pages.rows) >= pages.limit:
+                        break
+                    window.extend(pool.submit(get, url) for url in islice(urls, 1))
+                else:
+                    if pages.cut_short:
+                        pages._truncate()
+            finally:
+                for future in window:
+                    future.cancel()
+
+    def get(
+        self,
+        path_or_url: str,
+        params: Any = None,
+        *,
+        paginate: bool = False,
+        records: str | None = None,
+        max_pages: int = 20,
+        limit: int | None = None,
+        headers: Headers = None,
+        concurrency: int = 1,
+    ) -> pd.DataFrame | Any:
+        """GET ``path_or_url``: a DataFrame when the JSON holds records, else the JSON (or text).
+
+        ``paginate=True`` follows next links (``Link`` header, body ``next`` or cursor) up to
+        ``max_pages``; ``concurrency=N`` fetches offset-addressed pages N at a time.
+        """
+        return self.fetch(
+            path_or_url,
+            params,
+            concurrency=concurrency,
+            paginate=paginate,
+            records=records,
+            max_pages=max_pages,
+            limit=limit,
+            headers=headers,
+        ).result
+
+    async def aget(
+        self,
+        path_or_url: str,
+        params: Any = None,
+        *,
+        paginate: bool = False,
+        records: str | None = None,
+        max_pages: int = 20,
+        limit: int | None = None,
+        headers: Headers = None,
+    ) -> pd.DataFrame | Any:
+        """:meth:`get` for asyncio: ``df = await orange.aget("/…")``."""
+        pages = _Pages(records, paginate, max_pages, limit, None)
+        url: str | None = path_or_url
+        while url is not None:
+            first = pages.out.pages == 0
+            url = pages.add(
+                await self.arequest("GET", url, params=params if first else None, headers=headers)
+            )
+        return pages.finish().result
+
+
+def _progress_bar() -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency; a broken install still works
+        return None
+    return tqdm(desc="pages", unit="page", leave=False)
