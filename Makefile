@@ -2,26 +2,41 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HASH := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(HASH)
+LAB_STAMP := $(VENV)/.lab-installed-$(HASH)
 
 .PHONY: lab test lint unit bench fuzz clean
 
-$(STAMP): pyproject.toml
+# A venv with orange_nb in editable mode and the extras named. An editable install leaves
+# out the wheel's shared data: the server extension is enabled here as a regular install would.
+define install_venv
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,lab]'
-	# An editable install leaves out the wheel's shared data: enable the server extension
-	# in this environment as a regular install would.
+	$(BIN)/python -m pip install -q -e '.[$(1)]'
 	install -D -m 644 jupyter-config/jupyter_server_config.d/orange_nb.json \
 		$(VENV)/etc/jupyter/jupyter_server_config.d/orange_nb.json
-	rm -f $(VENV)/.installed-*
+endef
+comma := ,
+
+$(STAMP): pyproject.toml
+	$(call install_venv,test$(comma)lab)
+	rm -f $(VENV)/.installed-* $(VENV)/.lab-installed-*
+	touch $@
+
+# `make lab` needs the runtime and JupyterLab only, not the test tools (a test install,
+# when there is one, has both).
+$(LAB_STAMP): pyproject.toml
+	$(call install_venv,lab)
+	rm -f $(VENV)/.lab-installed-*
 	touch $@
 
 # Jupyter refuses root unless told; containers and CI machines often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/01-quickstart.ipynb
+# Jupyter options pass through ARGS: `make lab ARGS="--port 9999 --no-browser"`.
+lab: $(if $(wildcard $(STAMP)),$(STAMP),$(LAB_STAMP))
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(ARGS) notebooks/01-quickstart.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check orange_nb tests benchmarks

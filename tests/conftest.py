@@ -7,6 +7,7 @@
   one-line reason when Chromium or Playwright is missing; a failure instead when the
   ``CI`` environment variable is set. Never downloads a browser.
 - ``browser_context`` (function): a fresh context per test (no cookies carried over).
+- ``ipython`` (session): the real IPython shell, with ``%load_ext orange_nb``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
 from orange_nb.sandbox import SandboxServer, serve_in_thread
+
+# Shared helpers (tests/peers.py) import as a plain module from every folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # No test may open a real browser window: `webbrowser.open` (the loopback handoff) runs
 # the sandbox's headless user agent instead.
@@ -86,3 +91,28 @@ def browser_context(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context()
     yield context
     context.close()
+
+
+@pytest.fixture(scope="session")
+def ipython() -> Any:
+    """The real IPython shell of this test process, with ``%load_ext orange_nb``."""
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+
+    shell = start_ipython() or get_ipython()  # the first suite to ask starts it
+    assert shell is not None
+    shell.run_line_magic("load_ext", "orange_nb")
+    return shell
+
+
+@pytest.fixture
+def run_in_shell(ipython: Any, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run a cell in the real shell; returns (its ExecutionResult, stdout + stderr)."""
+
+    def run_cell(source: str) -> tuple[Any, str]:
+        capsys.readouterr()
+        result = ipython.run_cell(source)
+        captured = capsys.readouterr()
+        return result, captured.out + captured.err
+
+    return run_cell

@@ -18,6 +18,9 @@ class Handoff(abc.ABC):
     """
 
     name: ClassVar[str]
+    waits_for_paste: ClassVar[bool] = False
+    """True when the browser's answer can only come back pasted (``complete_login``): the
+    session then starts no background wait, and the widget shows a paste box."""
 
     @abc.abstractmethod
     def start(self, flow: LoginFlow) -> str:

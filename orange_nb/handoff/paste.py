@@ -27,6 +27,7 @@ class PasteHandoff(Handoff):
     """The person signs in with the full authorize URL and pastes where the browser landed."""
 
     name = "paste"
+    waits_for_paste = True
 
     def __init__(self, redirect_uri: str) -> None:
         if not redirect_uri:

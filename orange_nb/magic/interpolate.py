@@ -93,6 +93,30 @@ def join(pieces: Iterable[Piece]) -> Template:
     return tuple(out)
 
 
+def split_at(template: Template, separator: str) -> list[Template]:
+    """Split at ``separator`` in literal text only."""
+    parts: list[list[Piece]] = [[]]
+    for piece in template:
+        if isinstance(piece, str):
+            first, *more = piece.split(separator)
+            parts[-1].append(first)
+            parts.extend([text] for text in more)
+        else:
+            parts[-1].append(piece)
+    return [join(part) for part in parts]
+
+
+def partition_at(template: Template, separator: str) -> tuple[Template, Template]:
+    """Split at the first ``separator`` in literal text; the second part may be empty."""
+    head, *tail = split_at(template, separator)
+    rest: list[Piece] = []
+    for index, part in enumerate(tail):
+        if index:
+            rest.append(separator)
+        rest.extend(part)
+    return head, join(rest)
+
+
 def compile_expression(source: str, *, single: bool = False) -> Expr:
     """Compile a Python expression; ``UsageError`` when it is not one."""
     try:

@@ -6,16 +6,16 @@ import json as jsonlib
 import sys
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from traitlets import Bool, Int
 
 from ..errors import OrangeAPIError, UsageError, redact_url, request_id_of
+from .bodies import encode
 from .export import export, export_list
 from .export.request import ExportRequest
 from .results import LastCall, framed, scrub, scrub_error
-from .syntax import USAGE, CallSpec, Command, FormBody, JsonBody, TextBody, completions, parse
+from .syntax import USAGE, CallSpec, Command, completions, parse
 
 
 def _sessions() -> Any:
@@ -38,17 +38,9 @@ _REDACTED = "Bearer YOUR_ACCESS_TOKEN"
 
 def _body(spec: CallSpec) -> dict[str, Any]:
     """httpx keyword arguments for the request body, with its Content-Type."""
-    body = spec.body
-    if body is None:
+    if spec.body is None:
         return {}
-    if isinstance(body, JsonBody):
-        content = jsonlib.dumps(body.value, ensure_ascii=False).encode()
-    elif isinstance(body, FormBody):
-        content = urlencode(body.fields).encode()
-    else:
-        assert isinstance(body, TextBody)
-        content = body.text.encode()
-    return {"content": content, "content_type": body.content_type}
+    return {"content": encode(spec.body), "content_type": spec.body.content_type}
 
 
 def _headers(spec: CallSpec, content_type: str | None) -> list[tuple[str, str]]:

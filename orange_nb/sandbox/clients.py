@@ -137,6 +137,15 @@ class Client:
         )
 
 
+def parse_clients(value: object) -> list[Client]:
+    """``configure(clients=…)``'s value: a ``Client``, or a list of them or of their JSON."""
+    if isinstance(value, Client):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("clients must be a list of clients")
+    return [item if isinstance(item, Client) else Client.from_json(item) for item in value]
+
+
 def _strings(value: object, name: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{name} must be a list of strings")

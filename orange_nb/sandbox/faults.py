@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections import deque
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -116,6 +117,45 @@ class Fault:
             return cls(**obj)
         except TypeError as exc:  # a value of the wrong type reached a comparison
             raise ValueError(f"invalid fault: {exc}") from None
+
+
+class FaultQueue:
+    """Queued faults, each with how many more requests it answers, first queued first served.
+
+    Not thread-safe on its own: ``Sandbox`` holds its lock around every call.
+    """
+
+    def __init__(self) -> None:
+        self._queue: deque[tuple[Fault, int]] = deque()
+
+    def add(self, fault: Fault) -> None:
+        """Queue ``fault``; ``ValueError`` when ``MAX_QUEUED`` are waiting."""
+        if len(self._queue) >= MAX_QUEUED:
+            raise ValueError(f"at most {MAX_QUEUED} faults may be queued; clear some first")
+        self._queue.append((fault, fault.count))
+
+    def listing(self) -> list[dict[str, object]]:
+        """Queued faults as JSON, each with its ``remaining`` count."""
+        return [{**fault.as_json(), "remaining": left} for fault, left in self._queue]
+
+    def clear(self) -> None:
+        """Forget every queued fault."""
+        self._queue.clear()
+
+    def take(self, endpoint: str, path: str) -> Fault | None:
+        """The first fault matching this request, counted down (dropped at zero)."""
+        for index, (fault, left) in enumerate(self._queue):
+            if fault.matches(endpoint, path):
+                if left <= 1:
+                    del self._queue[index]
+                else:
+                    self._queue[index] = (fault, left - 1)
+                return fault
+        return None
+
+    def remaining(self) -> int:
+        """How many more requests the queued faults will answer."""
+        return sum(left for _, left in self._queue)
 
 
 def _inert(content_type: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
+from . import pkce
 from .base import (
     MAX_VALUE,
     ParamProblem,
@@ -29,7 +30,6 @@ FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BODY = 64 * 1024
 NO_STORE: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _BASIC_CHALLENGE: Mapping[str, str] = {"WWW-Authenticate": 'Basic realm="orange_nb sandbox"'}
-_PKCE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
@@ -58,7 +58,7 @@ class DiscoveryHandler(SandboxHandler):
                 "id_token_signing_alg_values_supported": ["HS256"],
                 "token_endpoint_auth_methods_supported": _AUTH_METHODS,
                 "revocation_endpoint_auth_methods_supported": _AUTH_METHODS,
-                "code_challenge_methods_supported": ["S256"],
+                "code_challenge_methods_supported": list(pkce.METHODS),
                 "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "name", "email"],
                 "authorization_response_iss_parameter_supported": True,
             },
@@ -275,25 +275,8 @@ def _validate(groups: Mapping[str, list[str]], client: Client) -> dict[str, str]
     if unknown:
         raise RedirectError("invalid_scope", f"Unknown scope: {' '.join(unknown)[:200]}.")
     request["scope"] = " ".join(dict.fromkeys(scopes))
-    _validate_pkce(request)
+    pkce.check_challenge(request.get("code_challenge_method"), request.get("code_challenge"))
     return request
-
-
-def _validate_pkce(request: Mapping[str, str]) -> None:
-    method = request.get("code_challenge_method")
-    challenge = request.get("code_challenge")
-    if method is None and challenge is None:
-        return
-    if method != "S256":
-        raise RedirectError(
-            "invalid_request", "code_challenge_method must be S256 (plain is not supported)."
-        )
-    if not challenge:
-        raise RedirectError(
-            "invalid_request", "code_challenge is required with code_challenge_method."
-        )
-    if not 43 <= len(challenge) <= 128 or not set(challenge) <= _PKCE_CHARS:
-        raise RedirectError("invalid_request", "code_challenge is malformed (RFC 7636 §4.2).")
 
 
 # ---- token, userinfo, revoke -------------------------------------------------------------

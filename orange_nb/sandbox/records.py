@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
+
+FORGET_AFTER = 3600.0
+"""Seconds an expired code or token is still remembered: it answers "expired" (or, for a
+code, still detects a replay) this long, then "unknown"."""
+
+
+def new_secret(prefix: str) -> str:
+    """A fresh code or token: ``prefix`` and 43 url-safe characters (256 bits)."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def digest(secret: str) -> str:

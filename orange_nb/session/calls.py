@@ -426,15 +426,37 @@ class CallsMixin:
         max_pages: int = 20,
         limit: int | None = None,
         headers: Headers = None,
+        timeout: float | None = None,
+        concurrency: int = 1,
+        on_truncated: Callable[[int], None] | None = None,
     ) -> pd.DataFrame | Any:
-        """:meth:`get` for asyncio: ``df = await orange.aget("/…")``."""
-        pages = _Pages(records, paginate, max_pages, limit, None)
+        """:meth:`get` for asyncio, with the same keywords: ``df = await orange.aget("/…")``.
+
+        Pages fetched ahead (``concurrency > 1``) run on the session's threads, off the loop.
+        """
+        if concurrency > 1:
+            fetched = await asyncio.to_thread(
+                self.fetch,
+                path_or_url,
+                params,
+                paginate=paginate,
+                records=records,
+                max_pages=max_pages,
+                limit=limit,
+                headers=headers,
+                timeout=timeout,
+                on_truncated=on_truncated,
+                concurrency=concurrency,
+            )
+            return fetched.result
+        pages = _Pages(records, paginate, max_pages, limit, on_truncated)
         url: str | None = path_or_url
         while url is not None:
             first = pages.out.pages == 0
-            url = pages.add(
-                await self.arequest("GET", url, params=params if first else None, headers=headers)
+            response = await self.arequest(
+                "GET", url, params=params if first else None, headers=headers, timeout=timeout
             )
+            url = pages.add(response)
         return pages.finish().result
 
 

@@ -577,15 +577,9 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         store = self._token_store()
         token = store.load() if store is not None else None
         if token is not None and not (token.expired and not token.refresh_token):
-            self.user = self._user_from_claims(token)
+            self.user = self._user_of(token, ask=False)
             self._token_scopes = self.scope_list  # the store is keyed by the scopes
             self.keeper.set(token, stored=True)  # not saved back: may undo a newer refresh
-
-    @staticmethod
-    def _user_from_claims(token: Token) -> str | None:
-        claims = token.id_claims or {}
-        name = claims.get("name") or claims.get("sub")
-        return str(name) if name else None
 
     @property
     def logged_in(self) -> bool:

@@ -111,7 +111,7 @@ class LoginMixin:
         self.last_error = ""
         self.login_url = flow.url
         self.status = "waiting"
-        if handoff.name != "paste":  # the paste handoff waits for complete_login instead
+        if not handoff.waits_for_paste:  # otherwise complete_login finishes it
             threading.Thread(
                 target=self._wait_in_background, args=(waiter,), name="orange-login", daemon=True
             ).start()
@@ -122,6 +122,12 @@ class LoginMixin:
         """The handoff of the latest login (``server``, ``loopback``, ``paste``), if any."""
         waiter = self._waiter
         return waiter.handoff.name if waiter is not None else None
+
+    @property
+    def waits_for_paste(self) -> bool:
+        """Whether the login under way can only be finished by pasting the landed URL."""
+        waiter = self._waiter
+        return waiter is not None and waiter.handoff.waits_for_paste
 
     def _wait_in_background(self, waiter: _Waiter) -> None:
         try:
@@ -154,7 +160,7 @@ class LoginMixin:
             self.begin_login()
             waiter = self._waiter
         assert waiter is not None
-        if waiter.handoff.name == "paste":
+        if waiter.handoff.waits_for_paste:
             waiter.handoff.wait(waiter.flow, timeout)  # raises, saying how to paste
         if not waiter.done.wait(timeout):
             raise TimeoutError(
@@ -256,11 +262,15 @@ class LoginMixin:
         ui: Callable[[Any], Any] = import_item(self.login_ui)
         return ui
 
-    def _user_of(self, token: Token) -> str | None:
-        """Who signed in: the ID token's name or subject, else userinfo's (needs ``openid``)."""
+    def _user_of(self, token: Token, *, ask: bool = True) -> str | None:
+        """Who signed in: the ID token's name or subject, else (with ``ask``) userinfo's.
+
+        The one rule for a fresh sign-in and a restored session alike; a restored one does
+        not ask (no request at start-up), so it names the user only from the ID token.
+        """
         claims = dict(token.id_claims or {})
         userinfo = self.endpoints.userinfo_url
-        if not claims and "openid" in token.scopes and userinfo:
+        if ask and not claims and "openid" in token.scopes and userinfo:
             try:
                 response = self._plain_http().get(
                     userinfo,

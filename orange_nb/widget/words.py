@@ -36,6 +36,7 @@ class Snapshot:
     login_url: str
     handoff: str | None
     notice: str = ""
+    waits_for_paste: bool = False
 
     @classmethod
     def of(cls, orange: Any, notice: str = "") -> Snapshot:
@@ -47,6 +48,7 @@ class Snapshot:
             last_error=orange.last_error,
             login_url=orange.login_url,
             handoff=orange.handoff_name,
+            waits_for_paste=orange.waits_for_paste,
             notice=notice,
         )
 
@@ -139,7 +141,7 @@ def view(snap: Snapshot, now: float) -> View:
         text = (
             WAITING if link or not snap.login_url else f"{WAITING} (the sign-in link is unusable)"
         )
-        paste = snap.handoff == "paste"
+        paste = snap.waits_for_paste
         base = View(text, "waiting", link, held, False, False, paste, None)
     elif snap.status == "refreshing":
         base = View(REFRESHING, "busy", "", held, False, False, False, None)

@@ -7,20 +7,16 @@ from typing import Any
 
 import httpx
 import pytest
-from IPython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
 
 from orange_nb import Orange
 from orange_nb.sandbox import SandboxServer
 
 
 @pytest.fixture(scope="session")
-def shell() -> InteractiveShell:
-    ip = start_ipython() or get_ipython()  # another suite may have started it first
-    assert ip is not None
-    ip.run_line_magic("load_ext", "orange_nb")
-    return ip
+def shell(ipython: InteractiveShell) -> InteractiveShell:
+    """The real IPython shell, with ``%load_ext orange_nb``."""
+    return ipython
 
 
 @pytest.fixture

@@ -8,26 +8,20 @@ The JSON → frame decoder is also checked on any JSON value (hypothesis).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.terminal.interactiveshell import TerminalInteractiveShell
-from IPython.testing.globalipapp import start_ipython
+from peers import Answer, loopback_api, signed_in_sandbox_session
 
 from orange_nb import Orange, OrangeAPIError, OrangeNBError
 from orange_nb.errors import NestingError, RecordsPathError, UsageError
 from orange_nb.sandbox import SandboxServer
 from orange_nb.session import frames
-
-Answer = tuple[int, str, bytes]
 
 
 def _nested(depth: int, kind: str) -> bytes:
@@ -46,70 +40,22 @@ def answer(path: str) -> Answer:
     return 404, "application/json", b'{"code": 60, "message": "Resource not found"}'
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Api
-
-    def do_GET(self) -> None:
-        self.server.paths.append(self.path)
-        status, ctype, body = answer(self.path)
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Api(ThreadingHTTPServer):
-    daemon_threads = True
-    paths: list[str]
-
-
 @pytest.fixture(scope="module")
 def api() -> Iterator[str]:
-    server = _Api(("127.0.0.1", 0), _Handler)
-    server.paths = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def shell() -> InteractiveShell:
-    ip = start_ipython() or TerminalInteractiveShell.instance()  # type: ignore[no-untyped-call]
-    ip.run_line_magic("load_ext", "orange_nb")
-    return ip
+    with loopback_api(lambda method, path: answer(path)) as server:
+        yield server.url
 
 
 @pytest.fixture
 def orange(sandbox: SandboxServer, shell: InteractiveShell, api: str) -> Iterator[Orange]:
     """The shell's current session, signed in to the sandbox; the loopback API may get the token."""
-    sandbox.sandbox.configure(auto_consent="demo")
-    session = Orange.sandbox(
-        root=sandbox.url, open_browser=False, retry_backoff=0.01, allowed_hosts=[api]
-    )
-    flow = session.begin_login()
-    httpx.get(flow.url, follow_redirects=True)
-    session.wait_for_login(10)
-    yield session
-    session.close()
+    with signed_in_sandbox_session(sandbox, allowed_hosts=[api]) as session:
+        yield session
 
 
 @pytest.fixture
-def run(
-    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
-) -> Callable[[str], tuple[Any, str]]:
-    def run_cell(source: str) -> tuple[Any, str]:
-        capsys.readouterr()
-        result = shell.run_cell(source)  # type: ignore[no-untyped-call]
-        captured = capsys.readouterr()
-        return result, captured.out + captured.err
-
-    return run_cell
+def run(run_in_shell: Callable[[str], tuple[Any, str]]) -> Callable[[str], tuple[Any, str]]:
+    return run_in_shell
 
 
 Run = Callable[[str], tuple[Any, str]]

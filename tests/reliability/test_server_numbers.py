@@ -9,19 +9,15 @@ real IPython shell, for the cycle).
 from __future__ import annotations
 
 import json
-import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.terminal.interactiveshell import TerminalInteractiveShell
-from IPython.testing.globalipapp import start_ipython
+from peers import LoopbackApi, loopback_api, signed_in_sandbox_session
 
 from orange_nb import Orange
 from orange_nb.sandbox import SandboxServer
@@ -47,77 +43,42 @@ def _body(path: str) -> dict[str, Any]:
     return {"code": 60, "message": "Resource not found"}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Counter
-
-    def do_GET(self) -> None:
-        with self.server.lock:
-            self.server.paths.append(self.path)
-        body = json.dumps(_body(self.path)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Counter(ThreadingHTTPServer):
-    daemon_threads = True
-    paths: list[str]
-    lock: threading.Lock
+def _answer(method: str, path: str) -> tuple[int, str, bytes]:
+    return 200, "application/json", json.dumps(_body(path)).encode()
 
 
 @pytest.fixture(scope="module")
-def api_server() -> Iterator[_Counter]:
-    server = _Counter(("127.0.0.1", 0), _Handler)
-    server.paths, server.lock = [], threading.Lock()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def api_server() -> Iterator[LoopbackApi]:
+    with loopback_api(_answer) as server:
+        yield server
 
 
 @pytest.fixture
-def api(api_server: _Counter) -> _Counter:
-    api_server.paths.clear()
+def api(api_server: LoopbackApi) -> LoopbackApi:
+    api_server.clear()
     return api_server
 
 
-def url_of(server: _Counter, path: str) -> str:
-    return f"http://127.0.0.1:{server.server_port}{path}"
+def url_of(server: LoopbackApi, path: str) -> str:
+    return server.url + path
 
 
-@pytest.fixture(scope="module")
-def shell() -> InteractiveShell:
-    ip = start_ipython() or TerminalInteractiveShell.instance()  # type: ignore[no-untyped-call]
-    ip.run_line_magic("load_ext", "orange_nb")
-    return ip
+@pytest.fixture
+def shell(ipython: InteractiveShell) -> InteractiveShell:
+    return ipython
 
 
 @pytest.fixture
 def orange(
-    sandbox: SandboxServer, shell: InteractiveShell, api_server: _Counter
+    sandbox: SandboxServer, shell: InteractiveShell, api_server: LoopbackApi
 ) -> Iterator[Orange]:
     """A signed-in sandbox session, current in the shell; the loopback API may get the token."""
-    sandbox.sandbox.configure(auto_consent="demo")
-    session = Orange.sandbox(
-        root=sandbox.url,
-        open_browser=False,
-        retry_backoff=0.01,
-        allowed_hosts=[url_of(api_server, "")],
-    )
-    flow = session.begin_login()
-    httpx.get(flow.url, follow_redirects=True)
-    session.wait_for_login(10)
-    yield session
-    session.close()
+    with signed_in_sandbox_session(sandbox, allowed_hosts=[api_server.url]) as session:
+        yield session
 
 
 def test_absurd_total_with_concurrency_stays_within_max_pages(
-    orange: Orange, api: _Counter
+    orange: Orange, api: LoopbackApi
 ) -> None:
     tracemalloc.start()
     started = time.monotonic()
@@ -136,7 +97,7 @@ def test_absurd_total_with_concurrency_stays_within_max_pages(
     assert peak < 40 * 2**20, f"peak {peak / 2**20:.1f} MiB"
 
 
-def test_total_that_lies_ends_at_the_first_empty_page(orange: Orange, api: _Counter) -> None:
+def test_total_that_lies_ends_at_the_first_empty_page(orange: Orange, api: LoopbackApi) -> None:
     started = time.monotonic()
     fetched = orange.fetch(
         url_of(api, "/lying"), paginate=True, max_pages=2000, concurrency=4, progress=False
@@ -148,7 +109,7 @@ def test_total_that_lies_ends_at_the_first_empty_page(orange: Orange, api: _Coun
 
 
 def test_next_links_in_a_cycle_stop_the_pull(
-    orange: Orange, api: _Counter, shell: InteractiveShell
+    orange: Orange, api: LoopbackApi, shell: InteractiveShell
 ) -> None:
     start = url_of(api, "/cycle/a")
     result = shell.run_cell(  # type: ignore[no-untyped-call]
@@ -157,6 +118,6 @@ def test_next_links_in_a_cycle_stop_the_pull(
     assert result.success, result.error_in_exec
     assert [urlsplit(p).path for p in api.paths] == ["/cycle/a", "/cycle/b"]
     assert list(shell.user_ns["pages"]["page"]) == ["/cycle/a", "/cycle/b"]
-    api.paths.clear()
+    api.clear()
     fetched = orange.fetch(start, paginate=True, max_pages=500)  # the API, as the magic
     assert fetched.pages == 2 and fetched.rows == 2 and not fetched.truncated

@@ -7,17 +7,13 @@ every request it gets, so a request that must not be sent is seen not to be.
 from __future__ import annotations
 
 import pickle
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import quote, unquote
 
-import httpx
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.terminal.interactiveshell import TerminalInteractiveShell
-from IPython.testing.globalipapp import start_ipython
+from peers import LoopbackApi, loopback_api, signed_in_sandbox_session
 
 from orange_nb import Orange
 from orange_nb.errors import UsageError
@@ -26,85 +22,41 @@ from orange_nb.sandbox import SandboxServer
 SECRETS = (b"sbx_at_", b"sbx_rt_", b"Bearer")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Recorder
-
-    def _answer(self) -> None:
-        self.server.seen.append((self.command, self.path))
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_DELETE = do_POST = _answer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Recorder(ThreadingHTTPServer):
-    daemon_threads = True
-    seen: list[tuple[str, str]]
-
-
 @pytest.fixture(scope="module")
-def recorder() -> Iterator[_Recorder]:
+def recorder() -> Iterator[LoopbackApi]:
     """A loopback API that records the method and raw path of every request."""
-    server = _Recorder(("127.0.0.1", 0), _Handler)
-    server.seen = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with loopback_api(lambda method, path: (200, "application/json", b'{"ok": true}')) as server:
+        yield server
 
 
-def url_of(server: _Recorder) -> str:
-    return f"http://127.0.0.1:{server.server_port}"
+def url_of(server: LoopbackApi) -> str:
+    return server.url
 
 
-@pytest.fixture(scope="module")
-def shell() -> InteractiveShell:
-    ip = start_ipython() or TerminalInteractiveShell.instance()  # type: ignore[no-untyped-call]
-    ip.run_line_magic("load_ext", "orange_nb")
-    return ip
+@pytest.fixture
+def shell(ipython: InteractiveShell) -> InteractiveShell:
+    return ipython
 
 
 @pytest.fixture
 def orange(
-    sandbox: SandboxServer, shell: InteractiveShell, recorder: _Recorder
+    sandbox: SandboxServer, shell: InteractiveShell, recorder: LoopbackApi
 ) -> Iterator[Orange]:
     """The shell's current session, signed in; the recorder is an allowed host for the token."""
-    sandbox.sandbox.configure(auto_consent="demo")
-    session = Orange.sandbox(
-        root=sandbox.url, open_browser=False, retry_backoff=0.01, allowed_hosts=[url_of(recorder)]
-    )
-    flow = session.begin_login()
-    httpx.get(flow.url, follow_redirects=True)
-    session.wait_for_login(10)
-    yield session
-    session.close()
+    with signed_in_sandbox_session(sandbox, allowed_hosts=[recorder.url]) as session:
+        yield session
 
 
 @pytest.fixture
-def run(
-    shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
-) -> Callable[[str], tuple[Any, str]]:
-    def run_cell(source: str) -> tuple[Any, str]:
-        capsys.readouterr()
-        result = shell.run_cell(source)  # type: ignore[no-untyped-call]
-        captured = capsys.readouterr()
-        return result, captured.out + captured.err
-
-    return run_cell
+def run(run_in_shell: Callable[[str], tuple[Any, str]]) -> Callable[[str], tuple[Any, str]]:
+    return run_in_shell
 
 
 Run = Callable[[str], tuple[Any, str]]
 
 
 def test_values_stay_inside_their_path_segment(
-    orange: Orange, run: Run, shell: InteractiveShell, recorder: _Recorder
+    orange: Orange, run: Run, shell: InteractiveShell, recorder: LoopbackApi
 ) -> None:
     api = url_of(recorder)
     for template in ("{uid}", "{{ uid }}", "{{ uid }}{uid}", "%2e{uid}"):

@@ -276,3 +276,31 @@ def test_concurrent_pages_respect_limit_and_max_pages(session: Orange) -> None:
         on_truncated=told.append,
     )
     assert few.rows == 30 and few.truncated and told == [3]
+
+
+def test_aget_takes_the_keywords_of_get(session: Orange, sandbox: SandboxServer) -> None:
+    import asyncio
+    import inspect
+
+    assert set(inspect.signature(session.get).parameters) <= set(
+        inspect.signature(session.aget).parameters
+    )
+    sequential = session.get(PRESENCE, {**WEEK, "limit": 10}, paginate=True, max_pages=50)
+    told: list[int] = []
+    ahead = asyncio.run(
+        session.aget(
+            PRESENCE,
+            {**WEEK, "limit": 10},
+            paginate=True,
+            max_pages=50,
+            concurrency=4,
+            timeout=10,
+        )
+    )
+    assert ahead.equals(sequential)
+    few = asyncio.run(
+        session.aget(
+            PRESENCE, {**WEEK, "limit": 10}, paginate=True, max_pages=3, on_truncated=told.append
+        )
+    )
+    assert len(few) == 30 and told == [3]

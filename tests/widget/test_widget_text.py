@@ -32,7 +32,16 @@ def snap(
     handoff: str | None = None,
     notice: str = "",
 ) -> Snapshot:
-    return Snapshot(status, tok, user, last_error, login_url, handoff, notice)
+    return Snapshot(
+        status,
+        tok,
+        user,
+        last_error,
+        login_url,
+        handoff,
+        notice,
+        waits_for_paste=handoff == "paste",
+    )
 
 
 @pytest.mark.parametrize(
