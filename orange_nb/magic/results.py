@@ -26,6 +26,8 @@ def footer(fetched: Fetched) -> str:
     parts.append(f"{fetched.elapsed:.2f} s")
     if fetched.truncated:
         parts.append("more pages left (raise --max-pages)")
+    elif fetched.more:
+        parts.append("more pages: add --paginate")
     return " · ".join(parts)
 
 

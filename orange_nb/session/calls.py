@@ -12,14 +12,21 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..errors import NetworkError, OrangeAPIError, aread_answer, read_answer, request_id_of
+from ..errors import (
+    NetworkError,
+    OrangeAPIError,
+    OrangeNBError,
+    aread_answer,
+    read_answer,
+    request_id_of,
+)
 from . import frames, paging
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..oauth.presets import Endpoints
+    from .wiring import Wiring
 
 log = logging.getLogger("orange_nb")
 
@@ -36,6 +43,7 @@ class Fetched:
     rows: int | None = None
     elapsed: float = 0.0
     truncated: bool = False  # stopped at max_pages with more pages left
+    more: bool = False  # not paginating, and the answer names a next page
 
 
 def decode(response: httpx.Response) -> Any:
@@ -145,6 +153,10 @@ class _Pages:
             del self.rows[self.limit :]
             return None
         if not self.paginate:
+            try:
+                out.more = paging.next_link(response.headers, data, str(response.url)) is not None
+            except OrangeNBError:  # a next page elsewhere: still more, never fetched
+                out.more = True
             return None
         self.first_body = data if out.pages == 1 else self.first_body
         following = paging.next_link(response.headers, data, str(response.url))
@@ -199,27 +211,15 @@ class CallsMixin:
     """``request``/``get`` and their async twins, for :class:`orange_nb.session.orange.Orange`."""
 
     if TYPE_CHECKING:
-
+        # The host's one collaborator used here: endpoints, clients and retry policy.
         @property
-        def client(self) -> httpx.Client: ...
-
-        @property
-        def aclient(self) -> httpx.AsyncClient: ...
-
-        @property
-        def ahead_client(self) -> httpx.Client: ...
-
-        @property
-        def endpoints(self) -> Endpoints: ...
-
-        @property
-        def retry_policy(self) -> RetryPolicy: ...
+        def wiring(self) -> Wiring: ...
 
     def url_for(self, path_or_url: str) -> str:
         """An absolute URL: relative paths are appended to ``api_url``'s own path."""
         if urlsplit(path_or_url).scheme in ("http", "https"):
             return path_or_url
-        return self.endpoints.api_url.rstrip("/") + "/" + path_or_url.lstrip("/")
+        return self.wiring.endpoints.api_url.rstrip("/") + "/" + path_or_url.lstrip("/")
 
     def _prepare(
         self, method: str, path_or_url: str, send: dict[str, Any]
@@ -227,7 +227,7 @@ class CallsMixin:
         url = self.url_for(path_or_url)
         if send.get("timeout") is None:
             send.pop("timeout", None)  # the client's own timeout applies
-        return _Tries(self.retry_policy, method.upper(), url), url, send
+        return _Tries(self.wiring.retry, method.upper(), url), url, send
 
     def request(
         self,
@@ -246,7 +246,9 @@ class CallsMixin:
         Returns the ``httpx.Response``; raises ``OrangeAPIError`` for an error answer.
         """
         send = dict(params=params, json=json, data=data, content=content, headers=headers)
-        return self._request_on(self.client, method, path_or_url, send | {"timeout": timeout})
+        return self._request_on(
+            self.wiring.client, method, path_or_url, send | {"timeout": timeout}
+        )
 
     def _request_on(
         self, client: httpx.Client, method: str, path_or_url: str, send: dict[str, Any]
@@ -277,7 +279,7 @@ class CallsMixin:
         """:meth:`request` for asyncio: ``await orange.arequest("GET", "/…")``."""
         send = dict(params=params, json=json, data=data, content=content, headers=headers)
         tries, url, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
-        client = self.aclient
+        client = self.wiring.aclient()
         while True:
             try:
                 request = client.build_request(tries.method, url, **kwargs)
@@ -362,7 +364,7 @@ class CallsMixin:
         from concurrent.futures import ThreadPoolExecutor
         from itertools import islice
 
-        client = self.ahead_client  # its own pool: see Orange.ahead_client
+        client = self.wiring.ahead  # its own pool: see Orange.ahead_client
 
         def get(url: str) -> httpx.Response:
             return self._request_on(client, "GET", url, {"headers": headers, "timeout": timeout})

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import warnings
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,24 +28,23 @@ from traitlets import (
 from traitlets.config import Config, Configurable
 
 from .._ipython import install_error_display, running_shell
-from .._network import http_options
 from .._protocol import KEY_HEADER, SANDBOX_ROUTE, SANDBOX_VAR, SERVER_KEY_VAR, SERVER_URL_VAR
 from ..errors import ConfigError
 from ..oauth import presets
-from ..oauth.auth import BearerAuth
 from ..oauth.endpoint import TokenEndpoint
 from ..oauth.flow import split_scopes
 from ..oauth.keeper import TokenKeeper
 from ..oauth.secret import Secret
 from ..oauth.token import Token
-from ..stores.base import TokenStore, make_store, store_key
+from ..stores.base import TokenStore
 from .calls import CallsMixin
 from .retry import RetryPolicy
 from .signin import LoginMixin, _Waiter
+from .wiring import Wiring, WiringSettings
 
-USER_AGENT = "orange_nb/0.1"
 _SECRET_TRAITS = ("client_secret",)
-# Settings that change which server, client or token is used: changing one drops what was derived.
+# Settings that change which server, client or token is used: changing one (or a retry
+# setting) replaces the wiring, everything built from them.
 _WIRING = [
     "preset",
     "client_id",
@@ -65,6 +62,7 @@ _WIRING = [
     "timeout",
     "token_store",
 ]
+_RETRY = ("max_retries", "max_retry_wait", "retry_backoff")
 
 # What a token belongs to: its client and every endpoint that receives it or issued it.
 # Changing one of these on a signed-in session drops the token (see Orange._rewire); scopes,
@@ -231,20 +229,9 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self._given = frozenset(k for k in kwargs if k not in ("config", "parent"))
         self._sandbox_root: str | None = kwargs.pop("_sandbox_root", None)
         self._lock = threading.RLock()
-        self._http: httpx.Client | None = None
-        # One AsyncClient per event loop: a client's connections belong to the loop that opened
-        # them, and `asyncio.run` closes its loop at the end.
-        self._ahttp: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._ahttp_loopless: httpx.AsyncClient | None = None
-        self._plain: httpx.Client | None = None
-        self._ahead: httpx.Client | None = None
-        self._endpoints: presets.Endpoints | None = None
-        self._retry: RetryPolicy | None = None
+        self._wiring: Wiring | None = None
         self._waiter: _Waiter | None = None
         self._token_scopes: tuple[str, ...] = ()
-        self._store: TokenStore | None = None
         self.keeper = TokenKeeper(listener=self._on_token_event, store=self._token_store)
         super().__init__(**kwargs)
         self.keeper.leeway = self.leeway
@@ -297,16 +284,15 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         mine = Config({"Orange": {k: v for k, v in section.items() if k not in self._given}})
         super().update_config(mine)
 
-    @observe(*_WIRING)
+    @observe(*_WIRING, *_RETRY)
     def _rewire(self, change: Mapping[str, Any]) -> None:
         # Called for config loading too, before __init__ finished: only drop what exists.
         if getattr(self, "_lock", None) is None:
             return
-        self._endpoints = None
+        self._drop_wiring()
         bound, self._bound = getattr(self, "_bound", None), self._binding()
         if bound is not None and bound != self._bound:
             self._unbind(str(change["name"]))
-        self._close_clients()
 
     def _binding(self) -> tuple[str | None, ...]:
         """The settings a token belongs to, as they are in force now (see ``_BINDING``)."""
@@ -330,39 +316,55 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self.last_error = note
         warnings.warn(note, stacklevel=2)
 
-    @observe("max_retries", "max_retry_wait", "retry_backoff")
-    def _retry_changed(self, change: Mapping[str, Any]) -> None:
-        self._retry = None
-
     @observe("leeway")
     def _leeway_changed(self, change: Mapping[str, Any]) -> None:
         if getattr(self, "keeper", None) is not None:
             self.keeper.leeway = float(change["new"])
 
-    # --- derived settings (cached; dropped when a setting changes) ---------------------
+    # --- wiring: built once from the settings, replaced whole when one changes ------------
+    @property
+    def wiring(self) -> Wiring:
+        """Endpoints, clients, retry policy, token endpoint and store of the settings in force."""
+        with self._lock:
+            wiring = self._wiring
+            if wiring is None:
+                wiring = self._wiring = Wiring(self._wiring_settings(), self.keeper)
+            return wiring
+
+    def _wiring_settings(self) -> WiringSettings:
+        return WiringSettings(
+            preset=self.preset,
+            sandbox_root=self._sandbox_root,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            scopes=self.scope_list,
+            authorize_url=self.authorize_url,
+            token_url=self.token_url,
+            api_url=self.api_url,
+            userinfo_url=self.userinfo_url,
+            revocation_url=self.revocation_url,
+            issuer=self.issuer,
+            token_auth_method=self.token_auth_method,
+            allowed_hosts=tuple(self.allowed_hosts),
+            timeout=self.timeout,
+            token_store=self.token_store,
+            max_retries=self.max_retries,
+            max_retry_wait=self.max_retry_wait,
+            retry_backoff=self.retry_backoff,
+        )
+
+    def _drop_wiring(self) -> None:
+        # The next use builds a new wiring; the keeper's token endpoint belonged to this one.
+        with self._lock:
+            old, self._wiring = self._wiring, None
+            self.keeper.endpoint = None
+        if old is not None:
+            old.close()
+
     @property
     def endpoints(self) -> presets.Endpoints:
         """The endpoints in force: explicit settings over the preset's."""
-        # Read on every call (url_for, the bearer's allowed hosts): built once per wiring.
-        ends = self._endpoints
-        if ends is None:
-            ends = self._endpoints = self._build_endpoints()
-        return ends
-
-    def _build_endpoints(self) -> presets.Endpoints:
-        base = (
-            presets.sandbox(self._sandbox_root)
-            if self.preset == "sandbox" and self._sandbox_root
-            else presets.PRESETS.get(self.preset, presets.FRANCE)
-        )
-        return presets.Endpoints(
-            authorize_url=self.authorize_url or base.authorize_url,
-            token_url=self.token_url or base.token_url,
-            api_url=self.api_url or base.api_url,
-            userinfo_url=self.userinfo_url or base.userinfo_url,
-            revocation_url=self.revocation_url or base.revocation_url,
-            issuer=self.issuer or base.issuer,
-        )
+        return self.wiring.endpoints
 
     @property
     def scope_list(self) -> tuple[str, ...]:
@@ -373,103 +375,29 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         return presets.SANDBOX_SCOPES if self.preset == "sandbox" else ("openid",)
 
     def _credentials(self) -> tuple[str, Secret]:
-        if not self.client_id:
-            raise ConfigError(
-                "No Orange client id: set ORANGE_CLIENT_ID (or `Orange(client_id=…)`, or "
-                "`%config Orange.client_id = '…'`), or use `Orange.sandbox()` to try without an account."
-            )
-        if not self.client_secret:
-            raise ConfigError(
-                "No Orange client secret: set ORANGE_CLIENT_SECRET (or `Orange(client_secret=…)`)."
-            )
-        return self.client_id, self.client_secret
-
-    def _allowed_origins(self) -> list[str]:
-        ends = self.endpoints
-        allowed = [ends.api_url, ends.token_url]
-        if ends.userinfo_url:
-            allowed.append(ends.userinfo_url)
-        for host in self.allowed_hosts:
-            allowed.append(host if "://" in host else f"https://{host}")
-        return allowed
+        return self.wiring.credentials()
 
     def _plain_http(self) -> httpx.Client:
-        with self._lock:
-            if self._plain is None:
-                self._plain = httpx.Client(
-                    timeout=self.timeout, headers={"User-Agent": USER_AGENT}, **http_options()
-                )
-            return self._plain
+        return self.wiring.plain
 
     def _token_endpoint(self) -> TokenEndpoint:
-        client_id, secret = self._credentials()
-        ends = self.endpoints
-        return TokenEndpoint(
-            ends.token_url,
-            client_id,
-            secret,
-            http=self._plain_http(),
-            auth_method="client_secret_post"
-            if self.token_auth_method == "client_secret_post"
-            else "client_secret_basic",
-            issuer=ends.issuer,
-            revocation_url=ends.revocation_url,
-        )
-
-    def _wire_keeper(self) -> None:
-        # The keeper refreshes through the token endpoint of the settings in force.
-        if self.keeper.endpoint is None and self.client_id and self.client_secret:
-            self.keeper.endpoint = self._token_endpoint()
-
-    def _client_settings(self, asynchronous: bool = False) -> dict[str, Any]:
-        """What every authenticated client shares: the bearer auth and its allowed hosts."""
-        self._wire_keeper()
-        return dict(
-            auth=BearerAuth(self.keeper, self._allowed_origins()),
-            headers={"Accept": "application/json", "User-Agent": USER_AGENT},
-            timeout=self.timeout,
-            **http_options(asynchronous=asynchronous),
-        )
+        return self.wiring.token_endpoint()
 
     @property
     def client(self) -> httpx.Client:
         """The authenticated ``httpx.Client`` (keep-alive; the token goes to the API's host only)."""
-        with self._lock:
-            if self._http is None:
-                self._http = httpx.Client(**self._client_settings())
-            return self._http
+        return self.wiring.client
 
     @property
     def aclient(self) -> httpx.AsyncClient:
         """The authenticated ``httpx.AsyncClient`` of the running event loop (same token, same
         rules): each loop has its own, so ``asyncio.run`` twice, or on another thread, works."""
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None  # read outside a loop: a client for whichever loop first uses it
-        with self._lock:
-            for closed in [old for old in self._ahttp if old.is_closed()]:
-                del self._ahttp[closed]  # its connections hold the loop: drop both together
-            client = self._ahttp.get(loop) if loop is not None else self._ahttp_loopless
-            if client is None or client.is_closed:
-                client = httpx.AsyncClient(**self._client_settings(asynchronous=True))
-                if loop is None:
-                    self._ahttp_loopless = client
-                else:
-                    self._ahttp[loop] = client
-            return client
+        return self.wiring.aclient()
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        """Retry limits from the settings (built once; dropped when one changes)."""
-        policy = self._retry
-        if policy is None:
-            policy = self._retry = RetryPolicy(
-                max_retries=self.max_retries,
-                max_wait=self.max_retry_wait,
-                backoff=self.retry_backoff,
-            )
-        return policy
+        """Retry limits from the settings (built with the wiring; replaced when one changes)."""
+        return self.wiring.retry
 
     @property
     def ahead_client(self) -> httpx.Client:
@@ -478,27 +406,11 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         After a concurrent pull the pool keeps N idle connections, and httpx checks every
         idle connection of a pool on each request: kept apart, they cost ``client`` nothing.
         """
-        with self._lock:
-            if self._ahead is None:
-                self._ahead = httpx.Client(**self._client_settings())
-            return self._ahead
-
-    def _close_clients(self) -> None:
-        with self._lock:
-            for client in (self._http, self._plain, self._ahead):
-                if client is not None:
-                    client.close()
-            self._http = self._plain = self._ahead = None
-            for loop, aclient in list(self._ahttp.items()):
-                _aclose_on(loop, aclient)
-            self._ahttp.clear()  # clients of closed loops cannot be closed: collected instead
-            self._ahttp_loopless = None
-            self.keeper.endpoint = None
-            self._store = None
+        return self.wiring.ahead
 
     def close(self) -> None:
         """Close connections (the token is kept)."""
-        self._close_clients()
+        self._drop_wiring()
 
     # --- sign-in -----------------------------------------------------------------------
     @classmethod
@@ -554,7 +466,6 @@ class Orange(LoginMixin, CallsMixin, Configurable):
             self.status = "signed_in"
             return
         self.token = token
-        store = self._token_store()
         if event == "expired":
             self.status = "expired"
             self.last_error = "Session expired — sign in again."
@@ -562,14 +473,12 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         elif token is not None:
             self.status = "signed_in"
             self.last_error = ""
-            if store is not None and event == "token":  # "stored": the keeper saved it, locked
+            store = self._token_store() if event == "token" else None
+            if store is not None:  # "stored": the keeper saved it, locked
                 store.save(token)
 
     def _token_store(self) -> TokenStore | None:
-        if self._store is None and self.client_id:
-            key = store_key(self.client_id, self.scope_list, self.endpoints.token_url)
-            self._store = make_store(self.token_store, key)
-        return self._store
+        return self.wiring.store()
 
     def _restore(self) -> None:
         if self.token_store == "memory" or not self.client_id:
@@ -588,7 +497,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
 
     def refresh(self) -> Token:
         """Refresh the token now."""
-        self._wire_keeper()
+        self.wiring.wire_keeper()
         return self.keeper.refresh_now()
 
     # --- safety ------------------------------------------------------------------------
@@ -605,28 +514,6 @@ class Orange(LoginMixin, CallsMixin, Configurable):
             if name not in _SECRET_TRAITS and getattr(self, name) is not None
         }
         return (_unpickle, (public,))
-
-
-def _aclose_on(loop: asyncio.AbstractEventLoop, client: httpx.AsyncClient) -> None:
-    """Close ``client`` on its own loop when that loop still runs (else it is only dropped)."""
-    if loop.is_closed() or not loop.is_running():
-        return
-    try:
-        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    try:
-        if running is loop:
-            task = loop.create_task(client.aclose())
-            _closing.add(task)
-            task.add_done_callback(_closing.discard)
-        else:
-            asyncio.run_coroutine_threadsafe(client.aclose(), loop)
-    except RuntimeError:
-        pass  # the loop closed meanwhile
-
-
-_closing: set[asyncio.Task[None]] = set()  # tasks must be referenced until done
 
 
 def _unpickle(settings: dict[str, Any]) -> Orange:

@@ -17,11 +17,8 @@ from ..oauth.flow import Callback, LoginFlow
 from ..oauth.token import Token
 
 if TYPE_CHECKING:
-    from ..oauth.endpoint import TokenEndpoint
     from ..oauth.keeper import TokenKeeper
-    from ..oauth.presets import Endpoints
-    from ..oauth.secret import Secret
-    from ..stores.base import TokenStore
+    from .wiring import Wiring
 
 
 class _Waiter:
@@ -45,15 +42,11 @@ class LoginMixin:
 
     if TYPE_CHECKING:
         login_ui: str  # a setting: the dotted name of the callable that shows the sign-in
-
-    if TYPE_CHECKING:
         keeper: TokenKeeper
         redirect_uri: str | None
         handoff: str
         open_browser: bool
         login_timeout: float
-        client_id: str | None
-        client_secret: Secret | None
         authorize_params: dict[str, Any]
         status: str
         user: str | None
@@ -63,30 +56,24 @@ class LoginMixin:
         _waiter: _Waiter | None
         _token_scopes: tuple[str, ...]  # the scopes asked for when the token was obtained
 
+        # Endpoints, credentials, token endpoint, plain client and store: all the wiring's.
         @property
-        def endpoints(self) -> Endpoints: ...
+        def wiring(self) -> Wiring: ...
 
         @property
         def scope_list(self) -> tuple[str, ...]: ...
 
-        def _credentials(self) -> tuple[str, Secret]: ...
-
         def _binding(self) -> tuple[str | None, ...]: ...
-
-        def _token_endpoint(self) -> TokenEndpoint: ...
-
-        def _plain_http(self) -> httpx.Client: ...
-
-        def _token_store(self) -> TokenStore | None: ...
 
     def begin_login(self) -> LoginFlow:
         """Start a login; ``flow.url`` is what a person opens to sign in.
 
         A login already under way is cancelled: only the newest link works.
         """
-        client_id, _ = self._credentials()
+        wiring = self.wiring
+        client_id, _ = wiring.credentials()
         self._cancel_login()
-        ends = self.endpoints
+        ends = wiring.endpoints
         handoff = choose_handoff(
             self.redirect_uri,
             forced=None if self.handoff == "auto" else self.handoff,
@@ -205,7 +192,7 @@ class LoginMixin:
                 "The session's endpoints or client changed during this sign-in, so it was not "
                 "finished. Run the login cell again."
             )
-        endpoint = self._token_endpoint()
+        endpoint = self.wiring.token_endpoint()
         token = endpoint.exchange_code(
             code,
             redirect_uri=callback.redirect_uri,
@@ -269,10 +256,11 @@ class LoginMixin:
         not ask (no request at start-up), so it names the user only from the ID token.
         """
         claims = dict(token.id_claims or {})
-        userinfo = self.endpoints.userinfo_url
+        wiring = self.wiring
+        userinfo = wiring.endpoints.userinfo_url
         if ask and not claims and "openid" in token.scopes and userinfo:
             try:
-                response = self._plain_http().get(
+                response = wiring.plain.get(
                     userinfo,
                     headers={
                         "Authorization": f"Bearer {token.access_token.reveal()}",
@@ -290,9 +278,10 @@ class LoginMixin:
         """Sign out: revoke where the provider allows, forget the tokens here and in the store."""
         self._cancel_login()
         token = self.keeper.token
-        if token is not None and self.client_id and self.client_secret:
-            self._token_endpoint().revoke(token)
-        store = self._token_store()
+        wiring = self.wiring
+        if token is not None and wiring.settings.client_id and wiring.settings.client_secret:
+            wiring.token_endpoint().revoke(token)
+        store = wiring.store()
         if store is not None:
             store.clear()
         self.keeper.set(None)

@@ -186,3 +186,24 @@ def test_an_empty_header_value_survives_libcurl() -> None:
     request = ExportRequest("GET", URL, [("X-Empty", ""), ("X-Full", "1")])
     assert "-H 'X-Empty;' \\\n  -H 'X-Full: 1'" in export(request, "curl")
     assert "'X-Empty;'," in export(request, "php")
+
+
+def test_common_names_are_aliases_and_listed() -> None:
+    from orange_nb.magic.export import ALIASES, LANGUAGES, check_language, export_list
+    from orange_nb.magic.syntax import parse
+
+    for alias, key in {
+        "python": "python-requests",
+        "java": "java-httpclient",
+        "node": "node-fetch",
+        "js": "fetch",
+        "cs": "csharp",
+        "kotlin": "kotlin",
+        "PY": "python-requests",
+    }.items():
+        assert check_language(alias) == key
+    assert set(ALIASES.values()) <= set(LANGUAGES)
+    spec = parse("GET /x --export python", namespace={})
+    assert spec.options.export == "python-requests"  # type: ignore[union-attr]
+    listing = export_list()
+    assert "python-requests" in listing and "also: python, py, requests" in listing

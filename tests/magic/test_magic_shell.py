@@ -35,6 +35,18 @@ def test_paginated_week_is_168_rows_with_footer(
     assert "200 OK · 168 rows · 7 pages" in out
 
 
+def test_the_footer_says_when_more_pages_wait(
+    orange: Orange, run: Run, shell: InteractiveShell
+) -> None:
+    result, out = run(f"%orange GET {PRESENCE} -o first")
+    assert result.success and len(shell.user_ns["first"]) < 168
+    assert "more pages: add --paginate" in out
+    _, out = run(f"%orange GET {PRESENCE} --paginate -o week")
+    assert "more pages" not in out
+    _, out = run("%orange GET /sandbox/mobility/v1/zones -o zones")
+    assert "more pages" not in out
+
+
 def test_display_shows_displaylimit_rows_and_footer(
     orange: Orange, run: Run, shell: InteractiveShell
 ) -> None:

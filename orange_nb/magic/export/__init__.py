@@ -19,6 +19,7 @@ from .request import ACCESS_TOKEN, CLIENT_SECRET, ExportRequest, Prepared, prepa
 
 __all__ = [
     "ACCESS_TOKEN",
+    "ALIASES",
     "CLIENT_SECRET",
     "LANGUAGES",
     "ExportRequest",
@@ -49,6 +50,28 @@ _WRITERS: dict[str, tuple[str, Callable[[Prepared], str]]] = {
 LANGUAGES: Mapping[str, str] = MappingProxyType({k: label for k, (label, _) in _WRITERS.items()})
 """Language key → label, in the order ``--export`` lists them."""
 
+ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "shell": "curl",
+        "sh": "curl",
+        "bash": "curl",
+        "python": "python-requests",
+        "py": "python-requests",
+        "requests": "python-requests",
+        "java": "java-httpclient",
+        "node": "node-fetch",
+        "nodejs": "node-fetch",
+        "js": "fetch",
+        "javascript": "fetch",
+        "cs": "csharp",
+        "c#": "csharp",
+        "dotnet": "csharp",
+        "kt": "kotlin",
+        "rs": "rust",
+    }
+)
+"""Common names → language key (``--export python`` is ``--export python-requests``)."""
+
 # What some libraries cannot send at all; better a clear refusal than a snippet that lies.
 _METHODS = {
     "java-httpurlconnection": ("GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"),
@@ -62,9 +85,10 @@ _NO_BODY_WITH_GET = frozenset(
 def check_language(name: str) -> str:
     """The language key for ``name`` (any case); ``UsageError`` listing them when unknown."""
     key = name.strip().lower()
+    key = ALIASES.get(key, key)
     if key in LANGUAGES:
         return key
-    close = difflib.get_close_matches(key, list(LANGUAGES), n=1)
+    close = difflib.get_close_matches(key, [*LANGUAGES, *ALIASES], n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     raise UsageError(
         f"Unknown export language {name!r}.{hint} Choose one of: {', '.join(LANGUAGES)}."
@@ -95,5 +119,8 @@ def export(request: ExportRequest, language: str) -> str:
 def export_list() -> str:
     """The languages ``--export LANG`` accepts, one a line, for ``--export`` alone."""
     width = max(map(len, LANGUAGES))
-    lines = [f"  {key:<{width}}  {label}" for key, label in LANGUAGES.items()]
+    lines = []
+    for key, label in LANGUAGES.items():
+        also = [alias for alias, target in ALIASES.items() if target == key]
+        lines.append(f"  {key:<{width}}  {label}" + (f" (also: {', '.join(also)})" if also else ""))
     return "\n".join(["Export the request as code with --export LANG, LANG one of:", *lines])
