@@ -133,6 +133,17 @@ print(json.dumps(results))
 """
 
 
+def _together(a: Any, b: Any, loop: str) -> None:
+    """Run ``loop`` in both kernels at once; every round of each must be 200, signed in."""
+    with ThreadPoolExecutor(2) as pool:
+        ids = [kernel.submit(loop) for kernel in (a, b)]
+        outs = list(
+            pool.map(lambda pair: pair[0].collect(pair[1], 120), zip((a, b), ids, strict=True))
+        )
+    for out in outs:
+        assert json.loads(out) == [[200, "signed_in"]] * ROUNDS
+
+
 def test_two_kernels_refresh_in_turn_and_together_without_signing_out(
     kernels: tuple[Kernel, Kernel], sandbox: SandboxServer
 ) -> None:
@@ -145,26 +156,12 @@ def test_two_kernels_refresh_in_turn_and_together_without_signing_out(
     assert stats(sandbox)["refreshes"] == 2 * ROUNDS
 
     # Together: both force a refresh on every step, at the same time.
-    loop = LOOP.format(rounds=ROUNDS, step="orange.refresh()", pause=0)
-    with ThreadPoolExecutor(2) as pool:
-        ids = [kernel.submit(loop) for kernel in (a, b)]
-        outs = list(
-            pool.map(lambda pair: pair[0].collect(pair[1], 120), zip((a, b), ids, strict=True))
-        )
-    for out in outs:
-        assert json.loads(out) == [[200, "signed_in"]] * ROUNDS
+    _together(a, b, LOOP.format(rounds=ROUNDS, step="orange.refresh()", pause=0))
 
     # Together again, with tokens that fall due every second: refreshes ahead of expiry.
     control(sandbox, "settings", {"access_token_lifetime": 2})
     control(sandbox, "expire-access-tokens")  # the hour-long ones go; 2 s ones come
-    loop = LOOP.format(rounds=ROUNDS, step="pass", pause=0.15)
-    with ThreadPoolExecutor(2) as pool:
-        ids = [kernel.submit(loop) for kernel in (a, b)]
-        outs = list(
-            pool.map(lambda pair: pair[0].collect(pair[1], 120), zip((a, b), ids, strict=True))
-        )
-    for out in outs:
-        assert json.loads(out) == [[200, "signed_in"]] * ROUNDS
+    _together(a, b, LOOP.format(rounds=ROUNDS, step="pass", pause=0.15))
 
     figures = stats(sandbox)
     assert figures["token_errors"] == 0  # no invalid_grant, ever

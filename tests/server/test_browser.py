@@ -253,3 +253,38 @@ async def test_long_poll_returns_as_soon_as_the_callback_lands(
     status, reply = await waiting
     assert status == 200 and reply["status"] == "done"
     assert returned_at[0] - landed_at < 0.1
+
+
+async def test_a_parked_answer_only_resumes_for_jupyters_user_and_once(
+    fetch: Any, register: Any, make_flow: Any, context: ServerContext
+) -> None:
+    flow = make_flow()
+    await register(flow)
+    anonymous = {"Authorization": ""}
+    parked = await fetch(
+        "orange", "callback", params={"code": "c0de", "state": flow.state}, headers=anonymous
+    )
+    assert parked.code == 302
+    next_url = _query(parked.headers["Location"])["next"][0]
+    key = _query(next_url)["resume_key"][0]
+    assert "c0de" not in parked.headers["Location"] and flow.state not in next_url
+    # The key alone, without Jupyter's login, resumes nothing and parks nothing new.
+    again = await fetch("orange", "callback", params={"resume_key": key}, headers=anonymous)
+    assert again.code == 302 and "resume_key" not in again.headers["Location"]
+    assert len(context.parked) == 1
+    # A guessed key is a stale page; the real one delivers once.
+    bogus = await fetch("orange", "callback", params={"resume_key": "x" * 32})
+    assert bogus.code == 400 and b"stale" in bogus.body
+    done = await fetch("orange", "callback", params={"resume_key": key})
+    assert done.code == 200 and b"Signed in" in done.body
+    assert context.store.pending_by_state(flow.state) is None  # answered: no longer pending
+    replay = await fetch("orange", "callback", params={"resume_key": key})
+    assert replay.code == 400
+    # Markup in a parked error is escaped on the page the person finally sees.
+    flow2 = make_flow()
+    await register(flow2)
+    hostile = {"error": "<script>x</script>", "state": flow2.state}
+    parked = await fetch("orange", "callback", params=hostile, headers=anonymous)
+    key2 = _query(_query(parked.headers["Location"])["next"][0])["resume_key"][0]
+    page = await fetch("orange", "callback", params={"resume_key": key2})
+    assert b"<script>x" not in page.body and page.headers["Content-Security-Policy"]
