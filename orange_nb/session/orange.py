@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -26,20 +26,20 @@ from traitlets import (
     observe,
 )
 from traitlets.config import Config, Configurable
+from traitlets.utils.importstring import import_item
 
 from .._ipython import install_error_display, running_shell
 from .._protocol import KEY_HEADER, SANDBOX_ROUTE, SANDBOX_VAR, SERVER_KEY_VAR, SERVER_URL_VAR
 from ..errors import ConfigError
 from ..oauth import presets
-from ..oauth.endpoint import TokenEndpoint
-from ..oauth.flow import split_scopes
+from ..oauth.flow import LoginFlow, split_scopes
 from ..oauth.keeper import TokenKeeper
 from ..oauth.secret import Secret
 from ..oauth.token import Token
 from ..stores.base import TokenStore
 from .calls import CallsMixin
 from .retry import RetryPolicy
-from .signin import LoginMixin, _Waiter
+from .signin import Binding, SignIn, SignInSettings
 from .wiring import Wiring, WiringSettings
 
 _SECRET_TRAITS = ("client_secret",)
@@ -76,6 +76,9 @@ _BINDING = (
     "revocation_url",
     "issuer",
 )
+
+# The observed state SignIn may publish.
+_PUBLISHED = frozenset({"status", "user", "last_error", "login_url"})
 
 _current: Orange | None = None
 _embedded_sandbox: Any = None
@@ -132,11 +135,15 @@ class SecretText(TraitType[Secret | None, "str | Secret | None"]):
         return "None"
 
 
-class Orange(LoginMixin, CallsMixin, Configurable):
+class Orange(CallsMixin, Configurable):
     """A signed-in (or signing-in) session with Orange's APIs.
 
     Settings come from keyword arguments, then traitlets configuration (``%config Orange.…``,
     jupyter config files), then ``ORANGE_*`` environment variables, then the preset.
+
+    A session is a composition: ``signin`` (:class:`SignIn`: logins, waits, logout), the
+    ``keeper`` (the token and its refreshes) and the ``wiring`` (everything the connection
+    settings build, replaced whole when one changes). The methods below delegate to them.
     """
 
     # --- configuration ------------------------------------------------------------------
@@ -230,8 +237,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         self._sandbox_root: str | None = kwargs.pop("_sandbox_root", None)
         self._lock = threading.RLock()
         self._wiring: Wiring | None = None
-        self._waiter: _Waiter | None = None
-        self._token_scopes: tuple[str, ...] = ()
+        self.signin = SignIn(self)
         self.keeper = TokenKeeper(listener=self._on_token_event, store=self._token_store)
         super().__init__(**kwargs)
         self.keeper.leeway = self.leeway
@@ -294,7 +300,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         if bound is not None and bound != self._bound:
             self._unbind(str(change["name"]))
 
-    def _binding(self) -> tuple[str | None, ...]:
+    def _binding(self) -> Binding:
         """The settings a token belongs to, as they are in force now (see ``_BINDING``)."""
         ends = self.endpoints
         return (self.client_id, *(getattr(ends, name, None) for name in _BINDING[1:]))
@@ -302,10 +308,9 @@ class Orange(LoginMixin, CallsMixin, Configurable):
     def _unbind(self, name: str) -> None:
         # The token (and a sign-in under way) belong to the old setting: neither may reach the
         # new host or token endpoint. The store keeps it under the old setting's key.
-        waiting = self._waiter is not None and not self._waiter.done.is_set()
-        if self.keeper.token is None and not waiting:
+        if self.keeper.token is None and not self.signin.waiting:
             return
-        self._cancel_login()
+        self.signin.cancel()
         self.keeper.set(None)
         note = (
             f"Signed out: `{name}` changed, and the token belonged to the old value. Sign in again."
@@ -373,15 +378,6 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         if scopes:
             return scopes
         return presets.SANDBOX_SCOPES if self.preset == "sandbox" else ("openid",)
-
-    def _credentials(self) -> tuple[str, Secret]:
-        return self.wiring.credentials()
-
-    def _plain_http(self) -> httpx.Client:
-        return self.wiring.plain
-
-    def _token_endpoint(self) -> TokenEndpoint:
-        return self.wiring.token_endpoint()
 
     @property
     def client(self) -> httpx.Client:
@@ -451,11 +447,83 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         server, key = _env(SERVER_URL_VAR), _env(SERVER_KEY_VAR)
         mounted = bool(server and key and url.startswith(f"{server.rstrip('/')}/{SANDBOX_ROUTE}/"))
         headers = {KEY_HEADER: key} if mounted and key else {}
-        response = self._plain_http().post(url, json=settings, headers=headers)
+        response = self.wiring.plain.post(url, json=settings, headers=headers)
         if not response.is_success:
             raise ConfigError(f"The sandbox refused these settings: {response.text[:300]}")
         result: dict[str, Any] = response.json()
         return result
+
+    # --- sign-in: the Session that SignIn needs, and the public methods it serves -----------
+    def sign_in_settings(self) -> SignInSettings:
+        """The sign-in settings in force now."""
+        return SignInSettings(
+            scopes=self.scope_list,
+            redirect_uri=self.redirect_uri,
+            handoff=self.handoff,
+            open_browser=self.open_browser,
+            login_timeout=self.login_timeout,
+            authorize_params={str(k): str(v) for k, v in self.authorize_params.items()},
+        )
+
+    def binding(self) -> Binding:
+        """What a token belongs to now: its client and the endpoints that see it."""
+        return self._binding()
+
+    def publish(self, **state: Any) -> None:
+        """Set the observed state (``status``, ``user``, ``last_error``, ``login_url``)."""
+        for name, value in state.items():
+            if name not in _PUBLISHED:
+                raise AttributeError(name)
+            setattr(self, name, value)
+
+    def begin_login(self) -> LoginFlow:
+        """Start a login; ``flow.url`` is what a person opens to sign in.
+
+        A login already under way is cancelled: only the newest link works.
+        """
+        return self.signin.begin_login()
+
+    def wait_for_login(self, timeout: float = 120) -> Token:
+        """Block until signed in, starting a login when none is under way.
+
+        ``TimeoutError`` when nobody signs in within ``timeout`` seconds (the link stays
+        usable); ``LoginError`` when the sign-in failed. Works while a cell runs: the wait is
+        plain HTTP or a socket, never a widget message.
+        """
+        return self.signin.wait_for_login(timeout)
+
+    def complete_login(self, url: str) -> Token:
+        """Finish a login with the URL the browser landed on (the paste handoff)."""
+        return self.signin.complete_login(url)
+
+    def login(self, wait: bool = False, timeout: float | None = None) -> None:
+        """Show the sign-in widget (in a notebook) and start signing in, unless signed in.
+
+        With ``wait=True`` the cell blocks until signed in, so "Run All" works.
+        """
+        self.signin.login(self._login_ui(), wait=wait, timeout=timeout)
+
+    def _login_ui(self) -> Callable[[Any], Any] | None:
+        # Named, not imported: the widget sits above the session. Outside IPython (or with
+        # `login_ui = ""`) the link is printed instead.
+        if not self.login_ui or running_shell() is None:
+            return None
+        ui: Callable[[Any], Any] = import_item(self.login_ui)
+        return ui
+
+    def logout(self) -> None:
+        """Sign out: revoke where the provider allows, forget the tokens here and in the store."""
+        self.signin.logout()
+
+    @property
+    def handoff_name(self) -> str | None:
+        """How the latest sign-in reaches the kernel (``server``, ``loopback``, ``paste``…)."""
+        return self.signin.handoff_name
+
+    @property
+    def waits_for_paste(self) -> bool:
+        """Whether the sign-in under way can only be finished by pasting the landed URL."""
+        return self.signin.waits_for_paste
 
     # --- token state -----------------------------------------------------------------------
     def _on_token_event(self, event: str, token: Token | None) -> None:
@@ -486,9 +554,7 @@ class Orange(LoginMixin, CallsMixin, Configurable):
         store = self._token_store()
         token = store.load() if store is not None else None
         if token is not None and not (token.expired and not token.refresh_token):
-            self.user = self._user_of(token, ask=False)
-            self._token_scopes = self.scope_list  # the store is keyed by the scopes
-            self.keeper.set(token, stored=True)  # not saved back: may undo a newer refresh
+            self.signin.restored(token, self.scope_list)
 
     @property
     def logged_in(self) -> bool:

@@ -1,15 +1,29 @@
-"""Signing in and out: one login at a time per session, waited for on a background thread."""
+"""Signing in and out: the ``SignIn`` object a session holds.
+
+One attempt at a time per session, waited for on a background thread. An *attempt* is one way
+of getting a token; ``SignIn`` runs any kind the same way (one waiter, one error reported once,
+the newest attempt wins, the token adopted only if the session still points where the attempt
+began). A kind is a class with the members of :class:`Attempt`:
+
+- ``CodeAttempt`` (here): the authorization-code flow with PKCE through a handoff
+  (``server``, ``loopback``, ``paste``; ``handoff.choose()`` is the rule for which).
+- Others (a backchannel sign-in, a token service) implement the same five members and are
+  started with :meth:`SignIn.start`.
+
+``SignIn`` needs six things of its session, named by :class:`Session`: the keeper, the
+wiring, the sign-in settings, the binding (what a token belongs to), the status, and a way to
+publish state. ``Orange`` is that session; it delegates its public sign-in methods here.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from traitlets.utils.importstring import import_item
 
-from .._ipython import running_shell
 from ..errors import LoginError, OrangeNBError
 from ..handoff import choose as choose_handoff
 from ..handoff.base import Handoff
@@ -20,16 +34,108 @@ if TYPE_CHECKING:
     from ..oauth.keeper import TokenKeeper
     from .wiring import Wiring
 
+Binding = tuple[str | None, ...]
 
-class _Waiter:
-    """The wait for one login flow; ``wait_for_login`` and the widget join it."""
+_CHANGED = (
+    "The session's endpoints or client changed during this sign-in, so it was not finished. "
+    "Run the login cell again."
+)
+
+
+@dataclass(frozen=True)
+class SignInSettings:
+    """The settings a sign-in reads when it begins (a snapshot of the session's)."""
+
+    scopes: tuple[str, ...]
+    redirect_uri: str | None = None
+    handoff: str = "auto"
+    open_browser: bool = True
+    login_timeout: float = 600.0
+    authorize_params: dict[str, str] = field(default_factory=dict)
+
+
+class Session(Protocol):
+    """What ``SignIn`` needs of the session that holds it."""
+
+    keeper: TokenKeeper
+    status: str
+
+    @property
+    def wiring(self) -> Wiring:
+        """Endpoints, credentials, clients and store of the settings in force."""
+
+    def sign_in_settings(self) -> SignInSettings:
+        """The sign-in settings in force now."""
+
+    def binding(self) -> Binding:
+        """What a token belongs to now: its client and the endpoints that see it."""
+
+    def publish(self, **state: Any) -> None:
+        """Set ``status``, ``user``, ``last_error``, ``login_url`` (in the order given)."""
+
+
+class Attempt(Protocol):
+    """One way of getting a token, run by :class:`SignIn`."""
+
+    name: str  # shown by `%orange status`: "server", "loopback", "paste", …
+    url: str  # what a person opens to sign in ("" when there is nothing to open)
+    waits_for_paste: bool  # finished only by `complete_login`: no background wait
+
+    def wait(self, timeout: float) -> Token:
+        """Block until a token comes; ``TimeoutError`` after ``timeout`` s, ``LoginError``."""
+
+    def close(self) -> None:
+        """Release what the attempt holds; safe to call twice."""
+
+
+class CodeAttempt:
+    """The authorization-code flow through a handoff: the code exchanged for a token."""
 
     def __init__(
-        self, flow: LoginFlow, handoff: Handoff, binding: tuple[str | None, ...] = ()
+        self, flow: LoginFlow, handoff: Handoff, exchange: Callable[[LoginFlow, Callback], Token]
     ) -> None:
         self.flow = flow
         self.handoff = handoff
-        self.binding = binding  # the session's endpoints and client when the login began
+        self.name = handoff.name
+        self.waits_for_paste = handoff.waits_for_paste
+        self._exchange = exchange
+        self.url = ""
+
+    def start(self) -> None:
+        """Prepare the handoff; the link is then ``url``."""
+        try:
+            self.url = self.flow.url = self.handoff.start(self.flow)
+        except BaseException:
+            self.handoff.close()
+            raise
+
+    def wait(self, timeout: float) -> Token:
+        """The handoff's callback, exchanged (for paste, raises saying how to paste)."""
+        return self._exchange(self.flow, self.handoff.wait(self.flow, timeout))
+
+    def pasted(self, url: str) -> Callback:
+        """The callback in the URL the browser landed on (any handoff's login can be pasted);
+        ``LoginError`` for a URL that is not one, leaving the attempt as it was."""
+        from ..handoff.paste import PasteHandoff
+
+        return PasteHandoff.callback_from_url(self.flow, url)
+
+    def finish(self, callback: Callback) -> Token:
+        """Exchange the code of ``callback``."""
+        return self._exchange(self.flow, callback)
+
+    def close(self) -> None:
+        """Close the handoff."""
+        self.handoff.close()
+
+
+class _Waiter:
+    """The wait for one attempt; ``wait_for_login`` and the widget join it."""
+
+    def __init__(self, attempt: Attempt, binding: Binding, scopes: tuple[str, ...]) -> None:
+        self.attempt = attempt
+        self.binding = binding  # the session's endpoints and client when the attempt began
+        self.scopes = scopes
         self.done = threading.Event()
         self.error: BaseException | None = None
         self.token: Token | None = None
@@ -37,97 +143,138 @@ class _Waiter:
         self.reported = False  # its error was raised to a caller of wait_for_login
 
 
-class LoginMixin:
+class SignIn:
     """``begin_login`` / ``wait_for_login`` / ``complete_login`` / ``login`` / ``logout``."""
 
-    if TYPE_CHECKING:
-        login_ui: str  # a setting: the dotted name of the callable that shows the sign-in
-        keeper: TokenKeeper
-        redirect_uri: str | None
-        handoff: str
-        open_browser: bool
-        login_timeout: float
-        authorize_params: dict[str, Any]
-        status: str
-        user: str | None
-        last_error: str
-        login_url: str
-        _lock: threading.RLock
-        _waiter: _Waiter | None
-        _token_scopes: tuple[str, ...]  # the scopes asked for when the token was obtained
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._lock = threading.RLock()
+        self._waiter: _Waiter | None = None
+        self.token_scopes: tuple[str, ...] = ()  # asked for when the token was obtained
 
-        # Endpoints, credentials, token endpoint, plain client and store: all the wiring's.
-        @property
-        def wiring(self) -> Wiring: ...
+    # --- what is under way ---------------------------------------------------------------
+    @property
+    def attempt(self) -> Attempt | None:
+        """The latest attempt, finished or not."""
+        waiter = self._waiter
+        return waiter.attempt if waiter is not None else None
 
-        @property
-        def scope_list(self) -> tuple[str, ...]: ...
+    @property
+    def waiting(self) -> bool:
+        """Whether an attempt is under way."""
+        waiter = self._waiter
+        return waiter is not None and not waiter.done.is_set()
 
-        def _binding(self) -> tuple[str | None, ...]: ...
+    @property
+    def handoff_name(self) -> str | None:
+        """The kind of the latest attempt (``server``, ``loopback``, ``paste``…), if any."""
+        attempt = self.attempt
+        return attempt.name if attempt is not None else None
 
+    @property
+    def waits_for_paste(self) -> bool:
+        """Whether the attempt under way can only be finished by pasting the landed URL."""
+        attempt = self.attempt
+        return attempt is not None and attempt.waits_for_paste
+
+    def signed_in(self) -> bool:
+        """A token is held and the session says signed in."""
+        return self._session.keeper.token is not None and self._session.status == "signed_in"
+
+    # --- starting ------------------------------------------------------------------------
     def begin_login(self) -> LoginFlow:
-        """Start a login; ``flow.url`` is what a person opens to sign in.
+        """Start an authorization-code login; ``flow.url`` is what a person opens.
 
-        A login already under way is cancelled: only the newest link works.
+        An attempt already under way is cancelled: only the newest link works.
         """
-        wiring = self.wiring
+        session = self._session
+        settings = session.sign_in_settings()
+        wiring = session.wiring
         client_id, _ = wiring.credentials()
-        self._cancel_login()
+        self.cancel()
         ends = wiring.endpoints
         handoff = choose_handoff(
-            self.redirect_uri,
-            forced=None if self.handoff == "auto" else self.handoff,
-            open_browser=self.open_browser,
+            settings.redirect_uri,
+            forced=None if settings.handoff == "auto" else settings.handoff,
+            open_browser=settings.open_browser,
         )
         flow = LoginFlow(
             authorize_endpoint=ends.authorize_url,
             client_id=client_id,
-            scopes=self.scope_list,
-            redirect_uri=self.redirect_uri,
+            scopes=settings.scopes,
+            redirect_uri=settings.redirect_uri,
             issuer=ends.issuer,
-            extra_params={str(k): str(v) for k, v in self.authorize_params.items()},
+            extra_params=dict(settings.authorize_params),
         )
-        try:
-            flow.url = handoff.start(flow)
-        except BaseException:
-            handoff.close()
-            raise
-        waiter = _Waiter(flow, handoff, self._binding())
+        attempt = CodeAttempt(flow, handoff, self._exchange_for(session.binding()))
+        attempt.start()
+        self.start(attempt, settings.scopes)
+        return flow
+
+    def start(self, attempt: Attempt, scopes: tuple[str, ...]) -> None:
+        """Run ``attempt`` (already started) as this session's sign-in, replacing any other."""
+        self.cancel()
+        waiter = _Waiter(attempt, self._session.binding(), scopes)
         with self._lock:
             self._waiter = waiter
-        self.last_error = ""
-        self.login_url = flow.url
-        self.status = "waiting"
-        if not handoff.waits_for_paste:  # otherwise complete_login finishes it
+        self._session.publish(last_error="", login_url=attempt.url, status="waiting")
+        if not attempt.waits_for_paste:  # otherwise complete_login finishes it
             threading.Thread(
                 target=self._wait_in_background, args=(waiter,), name="orange-login", daemon=True
             ).start()
-        return flow
 
-    @property
-    def handoff_name(self) -> str | None:
-        """The handoff of the latest login (``server``, ``loopback``, ``paste``), if any."""
-        waiter = self._waiter
-        return waiter.handoff.name if waiter is not None else None
+    def _exchange_for(self, binding: Binding) -> Callable[[LoginFlow, Callback], Token]:
+        def exchange(flow: LoginFlow, callback: Callback) -> Token:
+            code = flow.code_from(callback.params)  # state, iss and error checks
+            if self._session.binding() != binding:  # the code and verifier go where it began
+                raise LoginError(_CHANGED)
+            endpoint = self._session.wiring.token_endpoint()
+            token = endpoint.exchange_code(
+                code,
+                redirect_uri=callback.redirect_uri,
+                code_verifier=flow.code_verifier,
+                scopes=flow.scopes,
+                nonce=flow.nonce,
+            )
+            self._session.keeper.endpoint = endpoint
+            return token
 
-    @property
-    def waits_for_paste(self) -> bool:
-        """Whether the login under way can only be finished by pasting the landed URL."""
-        waiter = self._waiter
-        return waiter is not None and waiter.handoff.waits_for_paste
+        return exchange
 
+    # --- finishing -----------------------------------------------------------------------
     def _wait_in_background(self, waiter: _Waiter) -> None:
         try:
-            callback = waiter.handoff.wait(waiter.flow, max(self.login_timeout, 1.0))
+            settings = self._session.sign_in_settings()
+            token = waiter.attempt.wait(max(settings.login_timeout, 1.0))
             if not waiter.cancelled:
-                waiter.token = self._finish_login(waiter, callback)
+                waiter.token = self._adopt(waiter, token)
         except BaseException as exc:  # kept for wait_for_login and the widget, never lost
             waiter.error = exc
             if not waiter.cancelled:
-                self._login_failed(exc)
+                self._failed(exc)
         finally:
-            waiter.handoff.close()
+            waiter.attempt.close()
             waiter.done.set()
+
+    def _adopt(self, waiter: _Waiter, token: Token) -> Token:
+        with self._lock:
+            if self._waiter is not waiter:
+                raise LoginError("This sign-in was replaced by a newer one; use the newest link.")
+        if self._session.binding() != waiter.binding:
+            raise LoginError(_CHANGED)
+        session = self._session
+        self.token_scopes = waiter.scopes
+        session.publish(user=self.user_of(token))
+        session.keeper.set(token)  # the keeper's event publishes status and saves the token
+        session.publish(login_url="")
+        return token
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, OrangeNBError | TimeoutError):
+            message = str(exc)
+        else:
+            message = f"Sign-in failed ({type(exc).__name__}). Run the login again."
+        self._session.publish(last_error=message, login_url="", status="error")
 
     def wait_for_login(self, timeout: float = 120) -> Token:
         """Block until signed in, starting a login when none is under way.
@@ -142,13 +289,14 @@ class LoginMixin:
             waiter.reported = True  # a sign-in that failed before anyone waited still counts
             raise waiter.error
         if waiter is None or (waiter.done.is_set() and waiter.error is not None):
-            if self.keeper.token is not None and self.status == "signed_in":
-                return self.keeper.token
+            token = self._session.keeper.token
+            if token is not None and self.signed_in():
+                return token
             self.begin_login()
             waiter = self._waiter
         assert waiter is not None
-        if waiter.handoff.waits_for_paste:
-            waiter.handoff.wait(waiter.flow, timeout)  # raises, saying how to paste
+        if waiter.attempt.waits_for_paste:
+            waiter.attempt.wait(timeout)  # raises, saying how to paste
         if not waiter.done.wait(timeout):
             raise TimeoutError(
                 f"Nobody signed in within {timeout:g} s. The sign-in link stays valid: open "
@@ -161,102 +309,58 @@ class LoginMixin:
         return waiter.token
 
     def complete_login(self, url: str) -> Token:
-        """Finish a login with the URL the browser landed on (the paste handoff)."""
+        """Finish a code login with the URL the browser landed on (the paste handoff)."""
         waiter = self._waiter
-        if waiter is None or waiter.done.is_set():
+        attempt = waiter.attempt if waiter is not None else None
+        if waiter is None or waiter.done.is_set() or not isinstance(attempt, CodeAttempt):
             raise LoginError(
                 "No sign-in is under way in this kernel. Run `orange.login()` (or "
                 "`orange.begin_login()`), open the link, then paste the URL you land on."
             )
-        from ..handoff.paste import PasteHandoff
-
-        # Any handoff's login can be finished by pasting (a browser on another machine).
-        callback = PasteHandoff.callback_from_url(waiter.flow, url)
+        callback = attempt.pasted(url)  # a wrong paste leaves the sign-in waiting
         waiter.cancelled = True  # the background wait must not report on this flow any more
         try:
-            waiter.token = self._finish_login(waiter, callback)
+            waiter.token = self._adopt(waiter, attempt.finish(callback))
         except BaseException as exc:
             waiter.error = exc
-            self._login_failed(exc)
+            self._failed(exc)
             raise
         finally:
-            waiter.handoff.close()
+            attempt.close()
             waiter.done.set()
         return waiter.token
 
-    def _finish_login(self, waiter: _Waiter, callback: Callback) -> Token:
-        flow = waiter.flow
-        code = flow.code_from(callback.params)  # state, iss and error checks
-        if self._binding() != waiter.binding:  # the code and verifier go where the flow began
-            raise LoginError(
-                "The session's endpoints or client changed during this sign-in, so it was not "
-                "finished. Run the login cell again."
-            )
-        endpoint = self.wiring.token_endpoint()
-        token = endpoint.exchange_code(
-            code,
-            redirect_uri=callback.redirect_uri,
-            code_verifier=flow.code_verifier,
-            scopes=flow.scopes,
-            nonce=flow.nonce,
-        )
-        with self._lock:
-            if self._waiter is not waiter:
-                raise LoginError("This sign-in was replaced by a newer one; use the newest link.")
-        self.keeper.endpoint = endpoint
-        self._token_scopes = flow.scopes
-        self.user = self._user_of(token)
-        self.keeper.set(token)
-        self.login_url = ""
-        return token
-
-    def _login_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, OrangeNBError | TimeoutError):
-            self.last_error = str(exc)
-        else:
-            self.last_error = f"Sign-in failed ({type(exc).__name__}). Run the login again."
-        self.login_url = ""
-        self.status = "error"
-
-    def _cancel_login(self) -> None:
+    def cancel(self) -> None:
+        """Cancel the attempt under way, if any (its link stops working)."""
         with self._lock:
             waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done.is_set():
             waiter.cancelled = True
-            waiter.handoff.close()
+            waiter.attempt.close()
 
-    def login(self, wait: bool = False, timeout: float | None = None) -> None:
-        """Show the sign-in widget (in a notebook) and start signing in, unless signed in.
-
-        With ``wait=True`` the cell blocks until signed in, so "Run All" works.
-        """
-        ui = self._login_ui()
-        signed_in = self.keeper.token is not None and self.status == "signed_in"
-        if not (signed_in and self._token_scopes == self.scope_list):  # new scopes: sign in again
+    def login(
+        self, ui: Callable[[Any], Any] | None, wait: bool = False, timeout: float | None = None
+    ) -> None:
+        """Show ``ui`` (else print the link) and start signing in, unless signed in."""
+        settings = self._session.sign_in_settings()
+        if not (self.signed_in() and self.token_scopes == settings.scopes):  # new scopes: again
             flow = self.begin_login()
             if ui is None:
                 print(f"Open this link to sign in with Orange: {flow.url}")
         if ui is not None:
-            ui(self)
+            ui(self._session)
         if wait:
-            self.wait_for_login(timeout if timeout is not None else self.login_timeout)
+            self.wait_for_login(timeout if timeout is not None else settings.login_timeout)
 
-    def _login_ui(self) -> Callable[[Any], Any] | None:
-        # Named, not imported: the widget sits above the session. Outside IPython (or with
-        # `login_ui = ""`) the link is printed instead.
-        if not self.login_ui or running_shell() is None:
-            return None
-        ui: Callable[[Any], Any] = import_item(self.login_ui)
-        return ui
-
-    def _user_of(self, token: Token, *, ask: bool = True) -> str | None:
+    # --- who, and signing out --------------------------------------------------------------
+    def user_of(self, token: Token, *, ask: bool = True) -> str | None:
         """Who signed in: the ID token's name or subject, else (with ``ask``) userinfo's.
 
         The one rule for a fresh sign-in and a restored session alike; a restored one does
         not ask (no request at start-up), so it names the user only from the ID token.
         """
         claims = dict(token.id_claims or {})
-        wiring = self.wiring
+        wiring = self._session.wiring
         userinfo = wiring.endpoints.userinfo_url
         if ask and not claims and "openid" in token.scopes and userinfo:
             try:
@@ -274,18 +378,22 @@ class LoginMixin:
         name = claims.get("name") or claims.get("preferred_username") or claims.get("sub")
         return str(name) if name else None
 
+    def restored(self, token: Token, scopes: tuple[str, ...]) -> None:
+        """Adopt a token found in the store at start-up (not saved back: it may be older)."""
+        self.token_scopes = scopes  # the store is keyed by the scopes
+        self._session.publish(user=self.user_of(token, ask=False))
+        self._session.keeper.set(token, stored=True)
+
     def logout(self) -> None:
         """Sign out: revoke where the provider allows, forget the tokens here and in the store."""
-        self._cancel_login()
-        token = self.keeper.token
-        wiring = self.wiring
+        self.cancel()
+        session = self._session
+        token = session.keeper.token
+        wiring = session.wiring
         if token is not None and wiring.settings.client_id and wiring.settings.client_secret:
             wiring.token_endpoint().revoke(token)
         store = wiring.store()
         if store is not None:
             store.clear()
-        self.keeper.set(None)
-        self.user = None
-        self.login_url = ""
-        self.last_error = ""
-        self.status = "signed_out"
+        session.keeper.set(None)
+        session.publish(user=None, login_url="", last_error="", status="signed_out")

@@ -178,7 +178,7 @@ def test_the_kernels_server_is_never_reached_through_a_proxy(
     plain = Orange.sandbox(root=sandbox.url, api_url=f"http://{API_NAME}")
     try:
         monkeypatch.delenv("ORANGE_NB_SERVER_URL")
-        assert plain._plain_http().get(f"http://{API_NAME}/_sandbox/stats").status_code == 200
+        assert plain.wiring.plain.get(f"http://{API_NAME}/_sandbox/stats").status_code == 200
     finally:
         plain.close()
     assert proxy.seen == [f"http://{API_NAME}/_sandbox/stats"]

@@ -155,7 +155,7 @@ def test_a_whole_session_leaves_no_secret_anywhere(
                 kernel.run(
                     f"""
                     import json
-                    flow = orange._waiter.flow
+                    flow = orange.signin.attempt.flow
                     with open({str(secrets_file)!r}, "w") as f:
                         json.dump({{"verifier": flow.code_verifier.reveal(), "nonce": flow.nonce,
                                    "access": orange.token.access_token.reveal(),

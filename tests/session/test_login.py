@@ -14,6 +14,7 @@ from orange_nb import LoginError, LoginRequired, Orange
 from orange_nb.errors import ConfigError
 from orange_nb.oauth.secret import Secret
 from orange_nb.sandbox import SandboxServer
+from orange_nb.session.signin import CodeAttempt
 
 
 def landed_url(orange: Orange) -> tuple[str, str]:
@@ -88,9 +89,9 @@ def test_code_replay_refused(make_session: Callable[..., Orange]) -> None:
 def test_pkce_mismatch_refused(make_session: Callable[..., Orange]) -> None:
     orange = make_session(signed_in=False)
     _, landed = landed_url(orange)
-    waiter = orange._waiter
-    assert waiter is not None
-    waiter.flow.code_verifier = Secret("x" * 64)  # not the verifier behind the challenge
+    attempt = orange.signin.attempt
+    assert isinstance(attempt, CodeAttempt)
+    attempt.flow.code_verifier = Secret("x" * 64)  # not the verifier behind the challenge
     with pytest.raises(LoginError, match="invalid_grant"):
         orange.complete_login(landed)
 
