@@ -31,6 +31,16 @@ $(LAB_STAMP): pyproject.toml
 	rm -f $(VENV)/.lab-installed-*
 	touch $@
 
+# configurable-http-proxy (npm) for the JupyterHub tests, inside the project: never global.
+CHP_VERSION := 5.3.0
+NODE := .ci/node
+NODE_STAMP := $(NODE)/.installed-chp-$(CHP_VERSION)
+
+$(NODE_STAMP):
+	npm install --prefix $(NODE) --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+		configurable-http-proxy@$(CHP_VERSION)
+	touch $@
+
 # Jupyter refuses root unless told; containers and CI machines often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -47,15 +57,22 @@ lint: $(STAMP)
 # once and a headless user agent stands in for the browser (the notebooks hold no test code).
 NB_ENV := ORANGE_SANDBOX_AUTO_CONSENT=demo BROWSER="$(abspath $(BIN))/python -m orange_nb.sandbox.agent %s"
 
-test: lint
+test: lint $(NODE_STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 	$(NB_ENV) $(BIN)/python -m pytest --nbval-lax notebooks $(PYTEST_ARGS)
 
-bench: $(STAMP)
+# The bench extra (msgspec, polars, matplotlib) on top of the test install.
+BENCH_STAMP := $(VENV)/.bench-installed-$(HASH)
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	rm -f $(VENV)/.bench-installed-*
+	touch $@
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
 
 fuzz: $(STAMP)
 	ORANGE_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest tests/security -k fuzz
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(NODE) build dist *.egg-info

@@ -17,10 +17,12 @@ FIGURES = {
     "calls": "benchmarks.calls",
     "frames": "benchmarks.frames",
     "pages": "benchmarks.pages",
+    "throttle": "benchmarks.throttle",
     "refresh": "benchmarks.refresh",
     "handoff": "benchmarks.handoff",
     "imports": "benchmarks.imports",
     "callbacks": "benchmarks.callbacks",
+    "sweep": "benchmarks.sweep",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,9 +46,23 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:
             row.met = None
     print(table(rows))
+    load = os.getloadavg()
+    print(f"\nmachine load (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    missed = [row.title for row in rows if row.met is False]
+    judged = [row for row in rows if row.met is not None]
+    if missed:
+        print(f"targets missed ({len(missed)} of {len(judged)}): " + "; ".join(missed))
+    elif judged:
+        print(f"targets met: all {len(judged)}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
-        to_json(rows, quick=args.quick, failed=failed, seconds=time.perf_counter() - started)
+        to_json(
+            rows,
+            quick=args.quick,
+            failed=failed,
+            seconds=time.perf_counter() - started,
+            load=os.getloadavg(),
+        )
     )
     if args.quick:
         print("\n--quick: sizes too small to judge the targets; run without it for figures.")

@@ -90,8 +90,8 @@ def _row(name: str, title: str, base: Samples, cand: Samples, note: str = "") ->
         candidate=wall_cand,
         ratio=ratio,
         above_ms=(wall_cand - wall_base) * 1000,
-        target="ratio ≤ 1.10",
-        met=ratio <= 1.10,
+        target="ratio ≤ 1.05",
+        met=ratio <= 1.05,
         note="; ".join(filter(None, [note, cpu])),
         data={
             "calls": len(base.wall),

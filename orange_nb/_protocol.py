@@ -11,8 +11,10 @@ own environment at start-up, which every kernel it starts inherits:
 
 Routes, all under the server's base URL:
 
-- ``POST orange/api/flows`` ``{"state", "authorize_url", "redirect_uri": str | null}`` →
-  ``201 {"id", "login_path", "expires_in"}``; ``login_path`` is path-only (kernel key);
+- ``POST orange/api/flows`` ``{"state", "authorize_url", "redirect_uri": str | null,
+  "relay": bool}`` → ``201 {"id", "login_path", "expires_in"}``; ``login_path`` is path-only
+  (kernel key); with ``"relay": true`` the ``redirect_uri`` is a relay page (orange_nb.relay):
+  the login link then carries this server's callback inside the state, to the relay;
 - ``GET orange/api/flows/{id}?timeout=S`` long-polls at most ``MAX_POLL`` seconds →
   ``200 {"status": "done", "params": {...}, "redirect_uri"}`` once, ``200 {"status":
   "pending"}`` when the wait ends first, ``404 {"status": "unknown"}``; ``DELETE`` cancels

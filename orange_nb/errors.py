@@ -6,8 +6,12 @@ message shows alone, without a traceback through our internals, and the cell sti
 
     OrangeNBError
     ├── ConfigError (ValueError)   a setting is missing or malformed
+    │   └── PrivateKeyError        the private key (private_key_jwt) is missing, exposed or unusable
     ├── LoginError                 the sign-in did not complete
-    │   └── LoginRequired          no usable token: sign in (again)
+    │   ├── LoginRequired          no usable token: sign in (again)
+    │   ├── LoginDenied            the person refused (on the phone, for a backchannel sign-in)
+    │   ├── LoginExpired           the backchannel sign-in request expired before approval
+    │   └── LoginCancelled         the sign-in was cancelled here before it finished
     ├── OrangeAPIError             an API answered with an error (status, code, request id)
     ├── NetworkError               unreachable, timed out, or an answer cut or undecodable
     ├── TokenSentElsewhere         a request would carry the token to a host not allowed
@@ -70,6 +74,22 @@ class LoginError(OrangeNBError):
 
 class LoginRequired(LoginError):
     """There is no usable token: never signed in, signed out, or the refresh token was refused."""
+
+
+class LoginDenied(LoginError):
+    """The person refused the sign-in (``access_denied``), e.g. tapped Deny on the phone."""
+
+
+class LoginExpired(LoginError):
+    """A backchannel (CIBA) sign-in request expired before anyone approved it."""
+
+
+class LoginCancelled(LoginError):
+    """The sign-in was cancelled in this kernel before it finished."""
+
+
+class PrivateKeyError(ConfigError):
+    """The private key for ``private_key_jwt`` is missing, readable by others, or no usable key."""
 
 
 # What to do, by Orange gateway code (Orange's "error handling" documentation).
@@ -195,7 +215,8 @@ class OrangeAPIError(OrangeNBError):
 
     Attributes: ``status`` (HTTP), ``code`` (Orange's integer code, or CAMARA's string code),
     ``message``, ``description``, ``request_id`` (``X-OAPI-Request-Id``: support asks for it),
-    ``url`` (without query values) and ``method``.
+    ``url`` (without query values) and ``method``. The message names a URL under ``base``
+    (the session's ``api_url``) by its path, as it was typed: ``GET /sandbox/x failed``.
     """
 
     def __init__(
@@ -209,6 +230,7 @@ class OrangeAPIError(OrangeNBError):
         url: str = "",
         method: str = "GET",
         advice: str | None = None,
+        base: str | None = None,
     ) -> None:
         self.status = status
         self.code = code
@@ -216,6 +238,7 @@ class OrangeAPIError(OrangeNBError):
         self.description = description
         self.request_id = request_id
         self.url = redact_url(url)
+        self.shown_url = _under(self.url, base)
         self.method = method
         self.advice = advice or self._default_advice()
         super().__init__(self._text())
@@ -234,7 +257,7 @@ class OrangeAPIError(OrangeNBError):
         return ""
 
     def _text(self) -> str:
-        what = f"{self.method} {self.url} failed: HTTP {self.status}"
+        what = f"{self.method} {self.shown_url} failed: HTTP {self.status}"
         if self.code is not None:
             what += f", code {self.code}"
         if self.message:
@@ -246,7 +269,9 @@ class OrangeAPIError(OrangeNBError):
         return f"{what} {self.advice}".strip()
 
     @classmethod
-    def from_response(cls, response: Any, advice: str | None = None) -> OrangeAPIError:
+    def from_response(
+        cls, response: Any, advice: str | None = None, base: str | None = None
+    ) -> OrangeAPIError:
         """Build from an ``httpx.Response`` holding Orange's or CAMARA's error envelope (or neither)."""
         body = json_body(response)
         code, message, description = error_envelope(body)
@@ -265,7 +290,16 @@ class OrangeAPIError(OrangeNBError):
             url=str(response.request.url),
             method=response.request.method,
             advice=advice,
+            base=base,
         )
+
+
+def _under(url: str, base: str | None) -> str:
+    """``url`` as a path when it is under ``base`` (the API's root), else whole."""
+    root = redact_url(base).rstrip("/") if base else ""
+    if root and url.startswith(root + "/"):
+        return url[len(root) :]
+    return url
 
 
 class NetworkError(OrangeNBError):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigError, LoginError
 from ..oauth.flow import Callback, LoginFlow, callback_params
+from ..relay.links import go_link, wrap_state
 from .base import Handoff
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
@@ -118,11 +119,17 @@ class _LandingHandler(BaseHTTPRequestHandler):
 
 
 class LoopbackHandoff(Handoff):
-    """Receive the callback on ``redirect_uri`` itself; port 0 means any free port."""
+    """Receive the callback on ``redirect_uri`` itself; port 0 means any free port.
+
+    With ``relay_url``, Orange answers the relay, and the relay hands the answer on to
+    ``redirect_uri`` (named in the state); the code is then exchanged with ``relay_url``.
+    """
 
     name = "loopback"
 
-    def __init__(self, redirect_uri: str, *, open_browser: bool = False) -> None:
+    def __init__(
+        self, redirect_uri: str, *, open_browser: bool = False, relay_url: str | None = None
+    ) -> None:
         port = loopback_port(redirect_uri)
         if port is None:
             raise ConfigError(
@@ -130,8 +137,10 @@ class LoopbackHandoff(Handoff):
                 f"or http://localhost:PORT/callback, not {redirect_uri[:200]!r}."
             )
         self.redirect_uri = redirect_uri
+        self.listening_on = redirect_uri
         self.port = port
         self.open_browser = open_browser
+        self.relay_url = relay_url
         self._lock = threading.Lock()
         self._landed = threading.Event()
         self._flow: LoginFlow | None = None
@@ -157,8 +166,16 @@ class LoopbackHandoff(Handoff):
         with self._lock:
             self._flow, self._callback = flow, None
             self._landed.clear()
-        flow.redirect_uri = actual
-        flow.url = flow.authorization_url(actual)
+        self.listening_on = actual
+        if self.relay_url is None:
+            flow.redirect_uri = actual
+            flow.url = flow.authorization_url(actual)
+        else:
+            # The whole state, target included, is what the listener matches: a target
+            # edited on the way fails like a forged answer.
+            flow.state = wrap_state(flow.state.partition(".")[0], actual)
+            flow.redirect_uri = self.relay_url
+            flow.url = go_link(self.relay_url, flow.authorization_url(self.relay_url))
         self._listener = listener
         self._thread = threading.Thread(
             target=listener.serve_until_stopped,
@@ -178,7 +195,7 @@ class LoopbackHandoff(Handoff):
             raise LoginError("This sign-in was not started here. Run the login cell again.")
         if not self._landed.wait(timeout):
             raise TimeoutError(
-                f"No sign-in reached {flow.redirect_uri} within {timeout:g} s. Open the sign-in "
+                f"No sign-in reached {self.listening_on} within {timeout:g} s. Open the sign-in "
                 "link and finish signing in, or run the login cell again (or wait longer)."
             )
         self.close()

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from .._urls import origin_of
 from ..errors import ConfigError, LoginError
 from ..oauth.flow import Callback, LoginFlow, callback_params
+from ..relay.links import go_link
 from .base import Handoff
 
 _ANSWER_KEYS = {"code", "error", "state"}
@@ -29,13 +30,14 @@ class PasteHandoff(Handoff):
     name = "paste"
     waits_for_paste = True
 
-    def __init__(self, redirect_uri: str) -> None:
+    def __init__(self, redirect_uri: str, *, relay: bool = False) -> None:
         if not redirect_uri:
             raise ConfigError(
                 "The paste handoff needs the redirect URI registered for the application: set "
                 "`Orange(redirect_uri=…)` or ORANGE_REDIRECT_URI."
             )
         self.redirect_uri = redirect_uri
+        self.relay = relay  # ``redirect_uri`` is a relay page: the link opens it first
 
     def __repr__(self) -> str:
         return f"PasteHandoff({self.redirect_uri!r})"
@@ -44,6 +46,8 @@ class PasteHandoff(Handoff):
         """Return the full authorize URL, with this handoff's redirect URI."""
         flow.redirect_uri = self.redirect_uri
         flow.url = flow.authorization_url(self.redirect_uri)
+        if self.relay:  # a state without a target: the relay shows the address to paste
+            flow.url = go_link(self.redirect_uri, flow.url)
         return flow.url
 
     def wait(self, flow: LoginFlow, timeout: float) -> Callback:

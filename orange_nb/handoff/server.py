@@ -64,7 +64,9 @@ class ServerHandoff(Handoff):
 
     name = "server"
 
-    def __init__(self, server_url: str, key: str, *, http_timeout: float = 10.0) -> None:
+    def __init__(
+        self, server_url: str, key: str, *, http_timeout: float = 10.0, relay_url: str | None = None
+    ) -> None:
         parts = urlsplit(server_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(
@@ -73,6 +75,7 @@ class ServerHandoff(Handoff):
         self.server_url = server_url if server_url.endswith("/") else server_url + "/"
         self._key = key
         self.http_timeout = http_timeout
+        self.relay_url = relay_url
         # The server's certificate, if any, names its public host, not the loopback address
         # the kernel uses; on loopback nobody sits between the two, so it is not verified.
         self._verify = not (parts.scheme == "https" and _is_loopback(parts.hostname))
@@ -84,12 +87,14 @@ class ServerHandoff(Handoff):
         return f"ServerHandoff({self.server_url!r})"
 
     @classmethod
-    def from_environ(cls, env: Mapping[str, str] = os.environ) -> ServerHandoff | None:
+    def from_environ(
+        cls, env: Mapping[str, str] = os.environ, *, relay_url: str | None = None
+    ) -> ServerHandoff | None:
         """The handoff to the server this kernel runs under, or ``None`` when there is none."""
         url, key = env.get(SERVER_URL_VAR), env.get(SERVER_KEY_VAR)
         if not url or not key:
             return None
-        return cls(url, key)
+        return cls(url, key, relay_url=relay_url)
 
     def owns_redirect_uri(self, redirect_uri: str) -> bool:
         """Whether ``redirect_uri`` is this server's callback, on whichever host the browser uses.
@@ -104,11 +109,20 @@ class ServerHandoff(Handoff):
     def start(self, flow: LoginFlow) -> str:
         """Register ``flow`` with the server; return the path-only login link."""
         self._closed = False
-        body = {
+        body: dict[str, Any] = {
             "state": flow.state,
             "authorize_url": flow.authorization_url(flow.redirect_uri),
             "redirect_uri": flow.redirect_uri,
         }
+        if self.relay_url is not None:
+            # Orange answers the relay; the server adds this server's callback, as the browser
+            # reaches it, to the state on the way out (serverext/browser.py LoginHandler).
+            flow.redirect_uri = self.relay_url
+            body.update(
+                authorize_url=flow.authorization_url(self.relay_url),
+                redirect_uri=self.relay_url,
+                relay=True,
+            )
         reply = self._call("POST", "orange/api/flows", json=body)
         if reply.status_code != 201:
             raise self._refusal(reply, "register the sign-in")

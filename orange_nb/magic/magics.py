@@ -5,10 +5,11 @@ from __future__ import annotations
 import json as jsonlib
 import sys
 import time
+import weakref
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from traitlets import Bool, Int
+from traitlets import Bool, Enum, Int
 
 from ..errors import OrangeAPIError, UsageError, redact_url, request_id_of
 from .bodies import encode
@@ -64,6 +65,23 @@ class OrangeMagic(Magics):
 
     displaylimit = Int(10, help="Rows shown of a DataFrame result (0: all).").tag(config=True)
     progress = Bool(True, help="Show a progress bar on paginated pulls.").tag(config=True)
+    dataframe = Enum(
+        ("pandas", "polars"),
+        "pandas",
+        help="The kind of DataFrame records become: 'pandas' or 'polars' (the polars extra); "
+        "--pandas / --polars choose for one call.",
+    ).tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        # The session %orange used last and the one before (for `%orange use -`): a new
+        # current session is announced the first time %orange uses it, never silently.
+        self._session: Any = None
+        self._previous: Any = None
+        self._born: weakref.WeakKeyDictionary[Any, int | None] = weakref.WeakKeyDictionary()
+        existing = _current_or_none()
+        if existing is not None:
+            self._born[existing] = None  # made before %load_ext: its cell is unknown
 
     @no_var_expand
     @line_cell_magic
@@ -81,40 +99,161 @@ class OrangeMagic(Magics):
 
     orange.__doc__ = f"Call an Orange API through the current session.\n\n{USAGE}"
 
+    # --- which session ---------------------------------------------------------------------
+    def _using(self) -> Any:
+        """The current session, announced when it replaced a signed-in one that %orange used.
+
+        That is the surprise (`o = Orange()` after a sign-in: "Not signed in"); a switch to
+        another signed-in session was made on purpose, and `%orange status` names it anyway.
+        """
+        orange = _sessions().current()
+        before = self._session
+        if (
+            before is not None
+            and orange is not before
+            and before.logged_in
+            and not orange.logged_in
+        ):
+            print(
+                f"Note: %orange now uses {self._describe(orange)}, the newest session; "
+                f"before, {self._describe(self._session)} (`%orange use -` goes back).",
+                file=sys.stderr,  # apart from the result, as the pages-left warning
+            )
+        self._switch_to(orange)
+        return orange
+
+    def _switch_to(self, orange: Any) -> None:
+        if orange is not self._session:
+            self._previous, self._session = self._session, orange
+
+    def _describe(self, orange: Any) -> str:
+        """``orange = <Orange sandbox …>, created in cell 3``: which variable holds it, when made."""
+        assert self.shell is not None
+        names = [
+            name
+            for name, value in list(self.shell.user_ns.items())
+            if value is orange and not name.startswith("_")
+        ]
+        held = f"{' = '.join(names[:3])} = " if names else ""
+        cell = self._born.get(orange)  # noted after the cell that made it
+        made = f", created in cell {cell}" if cell is not None else ""
+        return f"{held}{orange!r}{made}"
+
+    def _seen_cell(self, result: Any = None) -> None:
+        """After each cell: note the cell that made the sessions %orange may name."""
+        for orange in (_current_or_none(), self._session, self._previous):
+            if orange is not None and orange not in self._born:
+                self._born[orange] = getattr(result, "execution_count", None)
+
+    def _use(self, target: str) -> Any:
+        if target == "-":
+            chosen = self._previous
+            if chosen is None:
+                raise UsageError(
+                    "`%orange use -` goes back to the session %orange used before, and there "
+                    "is none yet. Name a variable instead: `%orange use orange`."
+                )
+        else:
+            assert self.shell is not None
+            chosen = self.shell.user_ns.get(target)
+            if not isinstance(chosen, _sessions().Orange):
+                raise UsageError(
+                    f"`{target}` holds no Orange session. Create one (`{target} = Orange(…)` or "
+                    f"`{target} = Orange.sandbox()`), then run `%orange use {target}`."
+                )
+        if self._session is None:  # nothing used yet: "before" is the current session
+            self._session = _current_or_none()
+        _sessions().use(chosen)
+        self._switch_to(chosen)
+        print(f"%orange now uses {self._describe(chosen)}.")
+        return chosen
+
     # --- commands ------------------------------------------------------------------------
     def _command(self, command: Command) -> None:
+        if command.name == "use":
+            self._use(command.target or "")
+            return
+        if command.name == "keys":
+            _new_keys(command)
+            return
+        orange = self._using()
         if command.name == "login":
-            orange = _sessions().current()
             if command.sandbox and orange.preset != "sandbox":
                 orange = _sessions().Orange.sandbox()
+                self._switch_to(orange)
             if command.scopes is not None:
                 orange.scopes = command.scopes
-            orange.login(wait=command.wait, timeout=command.timeout)
+            before = orange.token
+            orange.login(
+                wait=command.wait,
+                timeout=command.timeout,
+                ciba=command.ciba,
+                binding_message=command.message,
+            )
+            if command.wait and orange.token is not before and not self._widget_shows(orange):
+                print(status_line(orange))  # in a terminal, the widget's line is not there
             return
-        orange = _sessions().current()
         if command.name == "logout":
             orange.logout()
         elif command.name == "refresh":
             orange.refresh()
+        if command.name == "status":
+            print(self._status(orange))
+            return
         print(status_line(orange))
+
+    def _widget_shows(self, orange: Any) -> bool:
+        """Whether login showed the widget (a kernel displays it), which then says it all."""
+        return bool(orange.login_ui) and getattr(self.shell, "kernel", None) is not None
+
+    def _status(self, orange: Any) -> str:
+        """The state line, then which session this is and what it sends where."""
+        ends = orange.endpoints
+        token = orange.token
+        rule = orange.redirect_rule()
+        if token is None:
+            held = "none"
+        else:
+            left = token.expires_in(time.time())
+            when = "no expiry given" if left is None else _expiry(left)
+            held = when + (", refreshable" if token.refresh_token is not None else "")
+        rows = [
+            ("session", self._describe(orange)),
+            ("preset", orange.preset),
+            ("API", f"{ends.api_url} (the token goes to this host only)"),
+            ("client id", orange.client_id or "not set: Orange(client_id=…) or ORANGE_CLIENT_ID"),
+            ("signed in as", orange.user or ("(no name given)" if token else "nobody")),
+            ("token", held),
+        ]
+        if rule.handoff:
+            rows.append(("redirect URI", f"{rule.uri} ({rule.handoff} handoff)"))
+            rows.append(("", rule.note))
+        else:
+            rows.append(("redirect URI", rule.note))
+        width = max(len(name) for name, _ in rows)
+        lines = [status_line(orange), *(f"  {name:<{width}}  {value}" for name, value in rows)]
+        return "\n".join(lines)
 
     # --- calls ---------------------------------------------------------------------------
     def _call(self, spec: CallSpec) -> Any:
         opts = spec.options
-        orange = _sessions().current()
+        orange = self._using()
         body = _body(spec)
         headers = _headers(spec, body.pop("content_type", None))
         url = orange.url_for(spec.path)
         last = LastCall(method=spec.method, url=url)
         assert self.shell is not None
         self.shell.user_ns["_orange_last"] = last
-        if opts.dry_run:
+        if opts.export == "" and not opts.dry_run:
+            print(export_list())
+            return None
+        if opts.dry_run or opts.export:
+            # Asking for the code sends nothing: a POST shown as code creates nothing. A
+            # request the call would refuse (the token to another host) is refused here too.
             request = _build(orange, spec, url, headers, body)
+            _check_destination(orange, request)
             request.headers["Authorization"] = _REDACTED
             print(export(ExportRequest.from_request(request), opts.export or "curl"))
-            return None
-        if opts.export == "":
-            print(export_list())
             return None
         started = time.perf_counter()
         try:
@@ -130,6 +269,7 @@ class OrangeMagic(Magics):
                 timeout=opts.timeout,
                 progress=self.progress and opts.paginate and not opts.quiet,
                 on_truncated=None if opts.quiet else _warn_pages_left,
+                frame="polars" if opts.polars else "pandas" if opts.pandas else self.dataframe,
                 **body,
             )
         except BaseException as exc:
@@ -142,17 +282,10 @@ class OrangeMagic(Magics):
             if opts.verbose:
                 for response in fetched.responses:
                     _print_exchange(response)
-            exported = (
-                export(ExportRequest.from_request(fetched.responses[0].request), opts.export)
-                if opts.export
-                else None
-            )
         finally:
             for response in fetched.responses:
                 scrub(response)
         last.responses, last.elapsed = fetched.responses, fetched.elapsed
-        if exported is not None:
-            print(exported)
         try:
             result = self._result(fetched, opts)
         except Exception as exc:
@@ -206,6 +339,32 @@ def _build(orange: Any, spec: CallSpec, url: str, headers: Any, body: dict[str, 
         raise error from None
 
 
+def _new_keys(command: Command) -> None:
+    """``%orange keys new``: a key pair for ``private_key_jwt``; the public JWK set printed."""
+    from ..keys import new_key_pair
+
+    pair = new_key_pair(command.out or ".", command.alg or "RS256")
+    print(
+        f"Private key: {pair.private_path} (yours only). Set `%config Orange.private_key = "
+        f"{str(pair.private_path)!r}` and paste this public JWK set into the application's "
+        "settings at Orange:"
+    )
+    print(jsonlib.dumps(pair.jwks, indent=2))
+
+
+def _check_destination(orange: Any, request: Any) -> None:
+    """``TokenSentElsewhere`` when the call would refuse to send the token where ``request`` goes.
+
+    The session's bearer auth holds the one rule (allowed origins); it is asked without
+    sending anything, and without taking or refreshing a token.
+    """
+    from ..oauth.auth import BearerAuth
+
+    auth = orange.client.auth
+    if isinstance(auth, BearerAuth):
+        auth.check_origin(request)
+
+
 def _usage_error(exc: BaseException, spec: CallSpec) -> UsageError | None:
     """A URL the HTTP client refuses (which the parser's checks let through) as a UsageError."""
     import httpx
@@ -252,6 +411,21 @@ def _print_exchange(response: Any) -> None:
     print(_redacted_headers(response.headers))
 
 
+def _expiry(seconds_left: float) -> str:
+    from ..widget.words import clock
+
+    if seconds_left <= 0:
+        return "expired"
+    at = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds_left))
+    return f"expires in {clock(seconds_left)} (at {at})"
+
+
+def _current_or_none() -> Any:
+    """The current session if one exists, creating none; ``None`` before the session module loads."""
+    module = sys.modules.get("orange_nb.session.orange")
+    return module.current_or_none() if module is not None else None
+
+
 def status_line(orange: Any) -> str:
     """The session's state in one line, as the widget words it."""
     from ..widget.words import Snapshot, view
@@ -267,6 +441,11 @@ def register(shell: Any) -> OrangeMagic:
     """Register ``%orange`` on ``shell``, its ``%config`` settings and tab completion."""
     magic = OrangeMagic(shell=shell)
     shell.register_magics(magic)
+    older = getattr(shell, "_orange_nb_magic", None)
+    if older is not None:  # registered again: the newer magic is the one watching cells
+        shell.events.unregister("post_run_cell", older._seen_cell)
+    shell.events.register("post_run_cell", magic._seen_cell)
+    shell._orange_nb_magic = magic
     if magic not in shell.configurables:
         shell.configurables.append(magic)
     shell.set_hook("complete_command", _complete, str_key="%orange")

@@ -43,14 +43,22 @@ REQUEST_OPTIONS = (
     Option("timeout", ("--timeout",), "seconds", "S"),
     Option("export", ("--export",), "export", "[LANG]"),
     Option("form", ("-f", "--form"), "flag"),
+    Option("polars", ("--polars",), "flag"),
+    Option("pandas", ("--pandas",), "flag"),
 )
 _LOGIN_OPTIONS = (
     Option("sandbox", ("--sandbox",), "flag"),
     Option("scopes", ("--scopes",), "text", '"openid …"'),
     Option("wait", ("--wait",), "flag"),
     Option("timeout", ("--timeout",), "seconds", "S"),
+    Option("ciba", ("--ciba",), "text", "tel:+…"),
+    Option("message", ("--message",), "text", '"TEXT"'),
 )
-COMMAND_OPTIONS: dict[str, tuple[Option, ...]] = {"login": _LOGIN_OPTIONS}
+_KEYS_OPTIONS = (
+    Option("out", ("--out",), "text", "DIR"),
+    Option("alg", ("--alg",), "text", "RS256|PS256|ES256"),
+)
+COMMAND_OPTIONS: dict[str, tuple[Option, ...]] = {"login": _LOGIN_OPTIONS, "keys": _KEYS_OPTIONS}
 
 
 def usage_hint(name: str) -> str:
@@ -113,6 +121,8 @@ def check_options(options: CallOptions) -> None:
         raise UsageError("--json and --raw exclude each other: choose one.")
     if options.quiet and options.verbose:
         raise UsageError("-q/--quiet and -v/--verbose exclude each other: choose one.")
+    if options.polars and options.pandas:
+        raise UsageError("--polars and --pandas exclude each other: choose one.")
 
 
 def _looks_like_language(word: str) -> bool:

@@ -1,16 +1,18 @@
-"""How ``%orange`` results look: a DataFrame showing its first rows and a footer, and the last call."""
+"""How ``%orange`` results look: a DataFrame (pandas or polars) showing its first rows and a
+footer, and the last call."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
-    import pandas as pd
 
     from ..session.calls import Fetched
     from .display import OrangeFrame
+    from .display_polars import OrangePolarsFrame
 
 
 def footer(fetched: Fetched) -> str:
@@ -31,8 +33,14 @@ def footer(fetched: Fetched) -> str:
     return " · ".join(parts)
 
 
-def framed(frame: pd.DataFrame, fetched: Fetched, displaylimit: int) -> OrangeFrame:
-    """``frame`` as an :class:`OrangeFrame` (same data, no copy) with ``fetched``'s footer."""
+def framed(frame: Any, fetched: Fetched, displaylimit: int) -> OrangeFrame | OrangePolarsFrame:
+    """``frame`` (pandas or polars) as an :class:`OrangeFrame` or :class:`OrangePolarsFrame`:
+    the same data, no copy, with ``fetched``'s footer."""
+    polars = sys.modules.get("polars")  # a polars frame means polars is loaded already
+    if polars is not None and isinstance(frame, polars.DataFrame):
+        from .display_polars import OrangePolarsFrame
+
+        return OrangePolarsFrame.of(frame, footer(fetched), displaylimit)
     from .display import OrangeFrame  # pandas loads with the first result, not %load_ext
 
     out: OrangeFrame = OrangeFrame(frame)  # type: ignore[no-any-return,unused-ignore]

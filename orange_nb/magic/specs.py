@@ -7,20 +7,30 @@ from typing import Literal
 
 from .bodies import Body
 
-CommandName = Literal["login", "status", "logout", "refresh"]
+CommandName = Literal["login", "status", "logout", "refresh", "use", "keys"]
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-COMMANDS: tuple[CommandName, ...] = ("login", "status", "logout", "refresh")
+COMMANDS: tuple[CommandName, ...] = ("login", "status", "logout", "refresh", "use", "keys")
 
 
 @dataclass(frozen=True)
 class Command:
-    """``%orange login | status | logout | refresh`` and, for login, its options."""
+    """``%orange login | status | logout | refresh | use VAR | keys new`` and their options.
+
+    ``target``: for ``use``, the variable holding the session to use, or ``-`` for the one
+    used before; for ``keys``, ``new``. ``ciba``: sign in by phone (the login hint) with
+    ``message`` shown on it; ``out`` and ``alg``: where and which key pair ``keys new`` makes.
+    """
 
     name: CommandName
+    target: str | None = None
     sandbox: bool = False
     scopes: str | None = None
     wait: bool = False
     timeout: float | None = None
+    ciba: str | None = None
+    message: str | None = None
+    out: str | None = None
+    alg: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ class CallOptions:
     dry_run: bool = False
     timeout: float | None = None
     export: str | None = None
+    polars: bool = False  # the frame kind for this call; neither: OrangeMagic.dataframe
+    pandas: bool = False
 
 
 @dataclass(frozen=True)

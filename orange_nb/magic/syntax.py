@@ -5,7 +5,8 @@ This is the public entry; the work is done by one module a job (see the end).
 ::
 
     %orange login [--sandbox] [--scopes "openid …"] [--wait] [--timeout S]
-    %orange status | logout | refresh
+    %orange login --ciba tel:+33… [--message TEXT] [--wait]
+    %orange status | logout | refresh | use VAR | keys new [--out DIR] [--alg ALG]
     %orange [METHOD] PATH [name==value …] [Header:value …] [field=value …] [field:=json …] [options]
 
     %%orange [options] [METHOD PATH items…]
@@ -79,10 +80,15 @@ __all__ = [
 
 USAGE = """\
 %orange login [--sandbox] [--scopes "openid …"] [--wait] [--timeout S]
-%orange status | logout | refresh
+%orange login --ciba tel:+33… [--message TEXT] [--wait]   (sign in by phone: CIBA)
+%orange status | logout | refresh | use VAR | keys new [--out DIR] [--alg ES256]
 %orange [METHOD] PATH [name==value …] [Header:value …] [field=value …] [field:=json …] [options]
 options: -o/--output VAR, --show, --json, --raw, --records PATH, --paginate, --max-pages N,
-         --limit N, -q/--quiet, -v/--verbose, --dry-run, --timeout S, --export [LANG], -f/--form"""
+         --limit N, -q/--quiet, -v/--verbose, --dry-run, --timeout S, --export [LANG], -f/--form,
+         --polars, --pandas (the frame kind; default `%config OrangeMagic.dataframe`, pandas)
+--dry-run and --export LANG send nothing: they print the request (curl, or LANG code) with
+the token as a placeholder; --export alone lists the languages. `%orange use VAR` makes the
+Orange session in VAR the one %orange uses (`-`: the one before)."""
 
 
 def parse(
@@ -111,7 +117,22 @@ def _command(name: str, words: list[Template], cell: str | None) -> Command:
     where = f"`%orange {name}`"
     if cell is not None and cell.strip():
         raise UsageError(f"{where} takes no cell body: run it as a line magic.")
+    if name == "use":  # before the options: `-` is its word, not an option
+        target = literal(words[0]) if len(words) == 1 else None
+        if target is None or not (target == "-" or target.isidentifier()):
+            raise UsageError(
+                "`%orange use` takes one variable holding an `Orange` session "
+                "(`%orange use orange`), or `-` for the session it used before."
+            )
+        return Command("use", target=target)
     values, positional = read_options(words, COMMAND_OPTIONS.get(name, ()), where)
+    if name == "keys":
+        if [literal(word) for word in positional] != ["new"]:
+            raise UsageError(
+                "`%orange keys new [--out DIR] [--alg RS256|PS256|ES256]` makes a key pair for "
+                "`private_key_jwt` and prints the public JWK set to register at Orange."
+            )
+        return Command("keys", target="new", **values)
     if positional:
         raise UsageError(f"{where} takes no {show(positional[0])!r}.{usage_hint(name)}")
     return Command(cast(CommandName, name), **values)

@@ -41,7 +41,8 @@ class BearerAuth(httpx.Auth):
         self.keeper = keeper
         self.allowed_origins = frozenset(origin(o) for o in allowed_origins)
 
-    def _check_origin(self, request: httpx.Request) -> None:
+    def check_origin(self, request: httpx.Request) -> None:
+        """``TokenSentElsewhere`` unless ``request`` goes where the token may go (sends nothing)."""
         if origin(request.url) not in self.allowed_origins:
             raise TokenSentElsewhere(
                 f"Refused to send your Orange token to {request.url.scheme}://{request.url.host}: "
@@ -56,7 +57,7 @@ class BearerAuth(httpx.Auth):
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        self._check_origin(request)
+        self.check_origin(request)
         token = self.keeper.valid()
         self._authorize(request, token.access_token)
         response = yield request
@@ -69,7 +70,7 @@ class BearerAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        self._check_origin(request)
+        self.check_origin(request)
         token = await self.keeper.avalid()
         self._authorize(request, token.access_token)
         response = yield request

@@ -1,4 +1,9 @@
-"""The token endpoint: code exchange, refresh, revocation (RFC 6749 §4.1.3, §6; RFC 7009)."""
+"""The token endpoint: code exchange, refresh, revocation (RFC 6749 §4.1.3, §6; RFC 7009).
+
+Every call authenticates the client one way: HTTP Basic, the secret in the form, or a signed
+client assertion (``private_key_jwt``, RFC 7523: see ``assertion.py``). :meth:`TokenEndpoint.post`
+gives the same authentication to other endpoints of the provider (CIBA's backchannel one).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import hmac
 import re
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote_plus
 
 import httpx
@@ -22,10 +27,11 @@ from ..errors import (
     read_answer,
     request_id_of,
 )
+from .assertion import ClientAssertion
 from .secret import Secret
 from .token import Token
 
-AuthMethod = Literal["client_secret_basic", "client_secret_post"]
+AuthMethod = Literal["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 _TOKEN_ERROR_ADVICE = {
     "invalid_client": "Orange did not accept the client id and secret: check ORANGE_CLIENT_ID "
@@ -37,6 +43,12 @@ _TOKEN_ERROR_ADVICE = {
     "the developer portal.",
     "unsupported_grant_type": "Orange does not support this grant type here.",
     "invalid_scope": "Orange refused the requested scopes; check `scopes`.",
+}
+_ASSERTION_ADVICE = {
+    **_TOKEN_ERROR_ADVICE,
+    "invalid_client": "Orange did not accept the signed client assertion: check ORANGE_CLIENT_ID, "
+    "that the public JWK set registered for the application holds this key (and `key_id`), "
+    "and that this computer's clock is right.",
 }
 
 
@@ -94,12 +106,18 @@ def sealed(body: Any) -> Any:
 
 
 def read_token_answer(
-    status: int, body: Any, *, refreshing: bool = False, request_id: str | None = None
+    status: int,
+    body: Any,
+    *,
+    refreshing: bool = False,
+    request_id: str | None = None,
+    advice: Mapping[str, str] | None = None,
 ) -> Mapping[str, Any]:
     """The token endpoint's answer (any JSON value, or ``None`` when not JSON) as a token body.
 
     Returns the body of a success that carries an access token; raises ``LoginRequired``
     for a refused refresh token and ``LoginError`` for everything else, whatever came back.
+    ``advice`` (what to do, by OAuth error) replaces the code flow's.
     """
     success = 200 <= status < 300
     if success and isinstance(body, dict) and isinstance(body.get("access_token"), str | Secret):
@@ -122,12 +140,12 @@ def read_token_answer(
             "Check the token URL, then try again.",
             request_id=request_id,
         )
-    advice = _TOKEN_ERROR_ADVICE.get(error, "")
+    what_to_do = (advice if advice is not None else _TOKEN_ERROR_ADVICE).get(error, "")
 
     # The server's description only as far as the whole stays one short paragraph (a
     # widget shows 300 characters); all of it stays in `.description`.
     def text(said: str) -> str:
-        return f"Orange's token endpoint refused the request ({error}{said}). {advice}".strip()
+        return f"Orange's token endpoint refused the request ({error}{said}). {what_to_do}".strip()
 
     room = _MESSAGE_BUDGET - len(text(": ")) - (len(request_id) + 13 if request_id else 0)
     raise LoginError(
@@ -152,34 +170,50 @@ class TokenEndpoint:
     """Talks to one token endpoint for one client. Thread-safe (``httpx.Client`` is).
 
     The client secret, codes, verifiers and tokens it handles are ``Secret`` objects, revealed
-    only in the expression that hands them to ``httpx``.
+    only in the expression that hands them to ``httpx``. With ``auth_method="private_key_jwt"``
+    each request carries a new assertion made by ``assertion`` (and no secret at all).
     """
+
+    brokered: ClassVar[bool] = False
+    """True for an endpoint that refreshes on the kernel's behalf without a refresh token of
+    the kernel's (the JupyterHub service's): the keeper then asks it even without one."""
 
     def __init__(
         self,
         url: str,
         client_id: str,
-        client_secret: str | Secret,
+        client_secret: str | Secret | None,
         *,
         http: httpx.Client,
         auth_method: AuthMethod = "client_secret_basic",
         issuer: str | None = None,
         revocation_url: str | None = None,
+        assertion: ClientAssertion | None = None,
     ) -> None:
+        if auth_method == "private_key_jwt" and assertion is None:
+            raise ValueError("private_key_jwt needs a ClientAssertion")
         self.url = url
         self.client_id = client_id
-        self._client_secret = Secret.of(client_secret)
+        self._client_secret = Secret.of(client_secret or "")
         self.auth_method = auth_method
         self.issuer = issuer
         self.revocation_url = revocation_url
+        self.assertion = assertion
         self._http = http
 
     def __repr__(self) -> str:
         return f"TokenEndpoint({self.url!r}, client_id={self.client_id!r})"
 
-    def _client_auth(self, form: Form) -> tuple[Form, Form]:
+    @property
+    def advice(self) -> Mapping[str, str]:
+        """What to do, by OAuth error, for this endpoint's way of authenticating the client."""
+        return _ASSERTION_ADVICE if self.auth_method == "private_key_jwt" else _TOKEN_ERROR_ADVICE
+
+    def _client_auth(self, url: str, form: Form) -> tuple[Form, Form]:
         headers: dict[str, str | Secret] = {"Accept": "application/json"}
-        if self.auth_method == "client_secret_post":
+        if self.auth_method == "private_key_jwt" and self.assertion is not None:
+            form = {**form, **self.assertion.form(url)}  # a new jti for every request
+        elif self.auth_method == "client_secret_post":
             form = {**form, "client_id": self.client_id, "client_secret": self._client_secret}
         else:
             headers["Authorization"] = Secret(
@@ -187,8 +221,20 @@ class TokenEndpoint:
             )
         return form, headers
 
-    def _post(self, url: str, form: Form) -> httpx.Response:
-        fields, headers = self._client_auth(form)
+    def post(
+        self, url: str, form: Form, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """POST ``form`` to ``url`` with this client's authentication; the answer, read.
+
+        ``NetworkError`` when the endpoint cannot be reached or does not answer in time.
+        """
+        return self._post(url, form, headers)
+
+    def _post(
+        self, url: str, form: Form, extra_headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        fields, headers = self._client_auth(url, form)
+        headers = {**headers, **(extra_headers or {})}
         try:
             # Streamed, then read by read_answer: a body that fails to decompress becomes a
             # NetworkError that still knows the answer's headers (and request id).
@@ -244,18 +290,26 @@ class TokenEndpoint:
         requested_at: float,
         requested_scopes: tuple[str, ...] = (),
         previous: Token | None = None,
+        advice: Mapping[str, str] | None = None,
     ) -> Token:
         """The token in an answer of the token endpoint (status, body bytes, headers).
 
         Whatever the answer, this returns a ``Token`` or raises ``LoginError`` (``LoginRequired``
-        for a refused refresh token), with the answer's request id when it has one.
+        for a refused refresh token), with the answer's request id when it has one. ``advice``
+        (what to do, by OAuth error) replaces this endpoint's for another grant's errors.
         """
         request_id = request_id_of(headers)
         try:
             body = sealed(parse_json(content))  # tokens become Secrets as they are decoded
         except ValueError:
             body = None
-        answer = read_token_answer(status, body, refreshing=refreshing, request_id=request_id)
+        answer = read_token_answer(
+            status,
+            body,
+            refreshing=refreshing,
+            request_id=request_id,
+            advice=self.advice if advice is None else {**self.advice, **advice},
+        )
         try:
             id_token = answer.get("id_token")
             claims = self.check_id_token(id_token, nonce) if id_token or not refreshing else None

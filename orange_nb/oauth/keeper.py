@@ -149,7 +149,8 @@ class TokenKeeper:
         self, base: Token, store: SharedStore | None, *, forced: bool, adopt: bool
     ) -> Token:
         """Refresh ``base`` (saving the result to ``store``); ``base`` back when it must do."""
-        if self.endpoint is None or base.refresh_token is None:
+        endpoint = self.endpoint
+        if endpoint is None or (base.refresh_token is None and not endpoint.brokered):
             if forced or base.expired:
                 self._expire(base, store)
                 raise LoginRequired(
@@ -157,7 +158,7 @@ class TokenKeeper:
                 )
             return base  # due soon but still valid: use what is left of it
         try:
-            fresh = self._ask(self.endpoint, base, forced=forced)
+            fresh = self._ask(endpoint, base, forced=forced)
         except LoginRequired:
             # invalid_grant: a kernel that does not lock may have rotated it. Retry once
             # from what the store holds now; forget the store only if it holds what failed.
@@ -169,7 +170,7 @@ class TokenKeeper:
                 return again
             base = again
             try:
-                fresh = self._ask(self.endpoint, base, forced=forced)
+                fresh = self._ask(endpoint, base, forced=forced)
             except LoginRequired:
                 self._expire(base, store)
                 raise

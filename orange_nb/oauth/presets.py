@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where a provider's endpoints are. ``issuer`` is set only where it is known for sure."""
+    """Where a provider's endpoints are. ``issuer`` is set only where it is known for sure.
+
+    ``backchannel_url`` is the CIBA backchannel authentication endpoint: Orange documents none
+    for its presets, so it is set (``backchannel_url``) per API, from Orange's API page.
+    """
 
     authorize_url: str
     token_url: str
@@ -15,6 +19,7 @@ class Endpoints:
     userinfo_url: str | None = None
     revocation_url: str | None = None
     issuer: str | None = None
+    backchannel_url: str | None = None
 
 
 FRANCE = Endpoints(
@@ -47,6 +52,7 @@ def sandbox(root: str) -> Endpoints:
         revocation_url=f"{oidc}/revoke",
         api_url=root,
         issuer=SANDBOX_ISSUER,
+        backchannel_url=f"{oidc}/bc-authorize",
     )
 
 

@@ -10,7 +10,7 @@ import sys
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from .clients import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from .clients import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, Client, demo_client
 from .oauth_handlers import OIDC_PATH
 from .server import MAX_BODY_SIZE, make_app, normalize_prefix
 from .state import Sandbox
@@ -25,6 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     parser.add_argument("--prefix", default="/", help="path prefix (default /)")
     parser.add_argument("--auto-consent", metavar="USER", help="approve every sign-in as USER")
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        metavar="URL",
+        help="the demo client accepts exactly this redirect URI (repeatable), as Orange does "
+        "for a registered application; default: any loopback or …/orange/callback URI",
+    )
     return parser
 
 
@@ -46,8 +53,8 @@ def describe(base: str) -> str:
     )
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    sandbox = Sandbox()
+async def _serve(args: argparse.Namespace, demo: Client) -> None:
+    sandbox = Sandbox(demo=demo)
     if args.auto_consent:
         sandbox.configure(auto_consent=args.auto_consent)
     prefix = normalize_prefix(args.prefix)
@@ -57,15 +64,22 @@ async def _serve(args: argparse.Namespace) -> None:
     port = sockets[0].getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(describe(f"http://{host}:{port}{prefix}"), flush=True)
+    if args.redirect_uri:
+        print(f"  redirect URIs  only {', '.join(demo.redirect_uris)}", flush=True)
     await asyncio.Event().wait()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run until interrupted."""
     args = _parser().parse_args(argv)
+    try:
+        demo = demo_client(args.redirect_uri)
+    except ValueError as exc:
+        print(f"--redirect-uri: {exc}.", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        asyncio.run(_serve(args))
+        asyncio.run(_serve(args, demo))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from asyncio import Future
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ Envelope = Literal["orange", "oauth", "html", "camara", "control"]
 MAX_VALUE = 4096  # characters in one parameter value
 MAX_FIELDS = 100  # parameters in one query string or form body
 JSON = "application/json"
+CORRELATOR = re.compile(r"[A-Za-z0-9\-_:;./<>{}]{1,256}")  # CAMARA's x-correlator pattern
 
 # Every answer: no script, no plugin, no frame may come of it, and no type sniffing (a
 # fault body or an echoed value must never turn into a page). HTML pages add their own.
@@ -122,6 +124,9 @@ class SandboxHandler(RequestHandler):
         self.set_header("X-OAPI-Request-Id", self.request_id)
         for name, value in SAFE_HEADERS.items():
             self.set_header(name, value)
+        correlator = self.request.headers.get("x-correlator")  # CAMARA: echoed on every answer
+        if correlator and CORRELATOR.fullmatch(correlator):
+            self.set_header("x-correlator", correlator)
 
     def redirect_permitted(self, uri: str) -> bool:
         """Whether this mount may send a browser to ``uri`` (already registered for the

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .camara import SCOPE_WORDS
+
 ISSUER = "https://sandbox.orange-nb.invalid/openidconnect/fr/v1"
 """The sandbox's issuer, whatever host serves it (the browser and the kernel reach it
 under different hosts, and RFC 9207's ``iss`` must still compare equal)."""
@@ -15,13 +17,16 @@ DEMO_CLIENT_ID = "orange-nb-sandbox"
 DEMO_CLIENT_SECRET = "orange-nb-sandbox-secret"  # public and documented: a demo credential
 PASTE_REDIRECT_URI = "https://orange-nb.invalid/landed"
 
-SCOPES: Mapping[str, str] = {
+SAMPLE_SCOPES: Mapping[str, str] = {
     "openid": "Confirm who you are (a stable, synthetic user identifier)",
     "profile": "See your name and e-mail address",
     "mobility:read": "Read synthetic mobility statistics: zones and hourly presence",
     "kyc-match:match": "Check identity details against your synthetic profile",
 }
-"""Scopes the sandbox knows, with the words the consent page shows for each."""
+"""The sample APIs' scopes: what a registered client may ask for unless told otherwise."""
+
+SCOPES: Mapping[str, str] = {**SAMPLE_SCOPES, **SCOPE_WORDS}
+"""Scopes the sandbox knows (CAMARA's from ``camara.py`` too), with the consent page's words."""
 
 # Named redirect rules, on top of exact URIs.
 ORANGE_CALLBACK = "orange-callback"  # any http(s)://HOST/…/orange/callback (no query)
@@ -44,7 +49,7 @@ class Client:
     client_secret: str = field(repr=False)
     redirect_uris: tuple[str, ...] = (PASTE_REDIRECT_URI,)
     redirect_rules: frozenset[str] = REDIRECT_RULES
-    scopes: frozenset[str] = frozenset(SCOPES)
+    scopes: frozenset[str] = frozenset(SAMPLE_SCOPES)
 
     def __post_init__(self) -> None:
         if not self.client_id or len(self.client_id) > 200:
@@ -125,7 +130,7 @@ class Client:
         *,
         redirect_uris: Iterable[str] = (PASTE_REDIRECT_URI,),
         redirect_rules: Iterable[str] = REDIRECT_RULES,
-        scopes: Iterable[str] = tuple(SCOPES),
+        scopes: Iterable[str] = tuple(SAMPLE_SCOPES),
     ) -> Client:
         """A client from any iterables (lists from JSON, tuples from Python)."""
         return cls(
@@ -152,5 +157,31 @@ def _strings(value: object, name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-DEMO_CLIENT = Client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+DEMO_CLIENT = Client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, scopes=frozenset(SCOPES))
 """The documented demo client every notebook and test may use."""
+
+
+def demo_client(redirect_uris: Iterable[str] | None = None) -> Client:
+    """The demo client; with ``redirect_uris``, one that accepts exactly those and nothing else
+    (no loopback or ``…/orange/callback`` rule), as a real application registered with Orange.
+
+    ``ValueError`` for a URI that is not an absolute http(s) URL without a fragment.
+    """
+    if redirect_uris is None:
+        return DEMO_CLIENT
+    uris = tuple(redirect_uris)
+    for uri in uris:
+        try:
+            parts = urlsplit(uri)
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or "#" in uri
+            or len(uri) > _MAX_REDIRECT_URI
+            or not _plain_ascii(uri)
+        ):
+            raise ValueError(f"not an absolute http(s) redirect URI: {uri[:100]!r}")
+    return Client.make(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, redirect_uris=uris, redirect_rules=())

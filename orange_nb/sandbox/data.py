@@ -34,6 +34,8 @@ def user_profile(username: str) -> dict[str, str]:
     sub = "sbx-" + hashlib.sha256(username.encode()).hexdigest()[:20]
     name = _KNOWN_USERS.get(username, username)
     slug = "".join(ch if ch.isalnum() else "." for ch in username.lower()).strip(".") or "user"
+    if username.startswith("+"):  # a phone (CIBA) subscriber: no name shows the whole number
+        name, slug = f"Subscriber ••{username[-2:]}", f"subscriber.{username[-2:]}"
     return {"sub": sub, "name": name, "email": f"{slug}@sandbox.orange-nb.invalid"}
 
 

@@ -9,7 +9,9 @@ from collections import deque
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-ENDPOINT_NAMES = frozenset({"authorize", "token", "userinfo", "revoke", "discovery", "jwks"})
+ENDPOINT_NAMES = frozenset(
+    {"authorize", "token", "userinfo", "revoke", "discovery", "jwks", "backchannel"}
+)
 """Names a fault's ``match`` may use instead of a path prefix."""
 
 _MAX_TEXT = 100_000

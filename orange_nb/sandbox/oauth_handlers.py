@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
-from . import pkce
+from . import camara, jwtauth, pkce
 from .base import (
     MAX_VALUE,
     ParamProblem,
@@ -18,6 +18,7 @@ from .base import (
     parse_pairs,
     single_values,
 )
+from .ciba import GRANT_TYPE as CIBA_GRANT
 from .clients import ISSUER, SCOPES, Client
 from .data import DEFAULT_USER, user_profile
 from .errors import OAuthError, PageError, RedirectError
@@ -31,6 +32,7 @@ MAX_FORM_BODY = 64 * 1024
 NO_STORE: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _BASIC_CHALLENGE: Mapping[str, str] = {"WWW-Authenticate": 'Basic realm="orange_nb sandbox"'}
 _AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+_TOKEN_AUTH_METHODS = [*_AUTH_METHODS, "private_key_jwt"]
 
 
 class DiscoveryHandler(SandboxHandler):
@@ -53,10 +55,14 @@ class DiscoveryHandler(SandboxHandler):
                 "scopes_supported": list(SCOPES),
                 "response_types_supported": ["code"],
                 "response_modes_supported": ["query"],
-                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "grant_types_supported": ["authorization_code", "refresh_token", CIBA_GRANT],
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["HS256"],
-                "token_endpoint_auth_methods_supported": _AUTH_METHODS,
+                "token_endpoint_auth_methods_supported": _TOKEN_AUTH_METHODS,
+                "token_endpoint_auth_signing_alg_values_supported": list(jwtauth.ALGORITHMS),
+                "backchannel_authentication_endpoint": base + "bc-authorize",
+                "backchannel_token_delivery_modes_supported": ["poll"],
+                "backchannel_user_code_parameter_supported": False,
                 "revocation_endpoint_auth_methods_supported": _AUTH_METHODS,
                 "code_challenge_methods_supported": list(pkce.METHODS),
                 "claims_supported": ["iss", "sub", "aud", "exp", "iat", "nonce", "name", "email"],
@@ -274,6 +280,9 @@ def _validate(groups: Mapping[str, list[str]], client: Client) -> dict[str, str]
     unknown = [s for s in scopes if s not in client.scopes]
     if unknown:
         raise RedirectError("invalid_scope", f"Unknown scope: {' '.join(unknown)[:200]}.")
+    problem = camara.purpose_problem(scopes)
+    if problem:
+        raise RedirectError("invalid_scope", problem)
     request["scope"] = " ".join(dict.fromkeys(scopes))
     pkce.check_challenge(request.get("code_challenge_method"), request.get("code_challenge"))
     return request
@@ -309,6 +318,14 @@ class _ClientAuthHandler(SandboxHandler):
     def authenticate_client(self, form: Mapping[str, str]) -> Client:
         """The client, from HTTP Basic or ``client_secret_post``; ``OAuthError`` otherwise."""
         headers = self.request.headers.get_list("Authorization")
+        if "client_assertion" in form or "client_assertion_type" in form:  # private_key_jwt
+            base = self.root_url() + OIDC_PATH
+            return jwtauth.client_from_assertion(
+                self.sandbox,
+                form,
+                has_basic=bool(headers),
+                audiences=[ISSUER, base + "token", base + "bc-authorize"],
+            )
         body_id, body_secret = form.get("client_id"), form.get("client_secret")
         if len(headers) > 1:
             raise OAuthError("invalid_request", "Authorization is given more than once.")
@@ -366,7 +383,9 @@ class TokenHandler(_ClientAuthHandler):
     """RFC 6749 §4.1.3 and §6: authorization code and refresh token grants."""
 
     endpoint = "token"
-    grants: ClassVar[frozenset[str]] = frozenset({"authorization_code", "refresh_token"})
+    grants: ClassVar[frozenset[str]] = frozenset(
+        {"authorization_code", "refresh_token", CIBA_GRANT}
+    )
 
     def post(self) -> None:
         """Exchange a code or a refresh token for tokens."""
@@ -400,6 +419,11 @@ class TokenHandler(_ClientAuthHandler):
             if unknown:
                 raise OAuthError("invalid_scope", f"Unknown scope: {' '.join(unknown)[:200]}.")
             return self.sandbox.refresh(client, refresh_token, scopes)
+        if grant_type == CIBA_GRANT:
+            auth_req_id = form.get("auth_req_id")
+            if not auth_req_id:
+                raise OAuthError("invalid_request", "Missing auth_req_id in body")
+            return self.sandbox.ciba_token(client, auth_req_id)
         raise OAuthError(
             "unsupported_grant_type",
             "grant_type must be authorization_code or refresh_token.",

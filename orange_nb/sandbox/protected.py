@@ -60,13 +60,18 @@ class ProtectedHandler(SandboxHandler):
                 "The access token expired. Refresh it, or sign in again.",
                 headers=_invalid_token("The access token expired"),
             )
-        if not self.sandbox.allow_call(record.client_id):
+        allowed = self.sandbox.allow_call(record.client_id)
+        quota = self.sandbox.rate_headers(record.client_id)  # on every answer, as gateways do
+        if not allowed:
             limit = self.sandbox.settings.rate_limit_per_second
             raise ApiError(
                 53,
                 f"This sandbox allows {limit:g} per second per application. "
                 "Wait a second and retry.",
+                headers=quota,
             )
+        for name, value in quota.items():
+            self.set_header(name, value)
         if self.scope is not None and self.scope not in record.scopes:
             raise ApiError(
                 50,

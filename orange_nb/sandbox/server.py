@@ -15,6 +15,7 @@ from tornado.routing import URLSpec
 from tornado.web import Application, RequestHandler
 
 from . import api_handlers as api
+from . import ciba_handlers as ciba
 from . import control
 from . import oauth_handlers as oauth
 from .base import NotFoundHandler
@@ -46,18 +47,23 @@ def handlers(prefix: str, sandbox: Sandbox) -> list[URLSpec]:
         (oidc + "token", oauth.TokenHandler),
         (oidc + "userinfo", oauth.UserinfoHandler),
         (oidc + "revoke", oauth.RevokeHandler),
+        (oidc + "bc-authorize", ciba.BackchannelHandler),
         (zones, api.ZonesHandler),
         (zones + "/([^/]+)", api.ZoneHandler),
         (zones + "/([^/]+)/presence", api.PresenceHandler),
         ("sandbox/mobility/v1/reports", api.ReportsHandler),
         ("sandbox/echo/v1/(.*)", api.EchoHandler),
         ("sandbox/kyc-match/v0.3/match", api.KycMatchHandler),
+        ("sandbox/camara/number-verification/v0/verify", ciba.NumberVerificationHandler),
+        ("sandbox/camara/sim-swap/v1/check", ciba.SimSwapHandler),
         ("_sandbox/settings", control.SettingsHandler),
         ("_sandbox/faults", control.FaultsHandler),
         ("_sandbox/stats", control.StatsHandler),
         ("_sandbox/reset", control.ResetHandler),
         ("_sandbox/revoke-all", control.RevokeAllHandler),
         ("_sandbox/expire-access-tokens", control.ExpireAccessTokensHandler),
+        ("_sandbox/ciba", ciba.CibaListHandler),
+        ("_sandbox/ciba/([^/]+)", ciba.CibaDecisionHandler),
         (".*", NotFoundHandler),
     ]
     return [URLSpec(re.escape(root) + path + "$", cls, args) for path, cls in routes]

@@ -17,7 +17,9 @@ class Settings:
     ``rate_limit_per_second`` is per client over the sample APIs (``None``: no limit).
     ``auto_consent`` names the user the authorize endpoint signs in at once, without
     pages; ``None`` falls back to the ``ORANGE_SANDBOX_AUTO_CONSENT`` environment variable.
-    ``latency`` delays every answer but the control API's.
+    ``latency`` delays every answer but the control API's. ``ciba_interval`` and
+    ``ciba_expires_in`` are what the backchannel endpoint answers; ``clock_offset`` is how
+    far the sandbox's clock runs ahead (negative: behind) when it checks client assertions.
     """
 
     access_token_lifetime: float = 3600
@@ -28,6 +30,9 @@ class Settings:
     code_lifetime: float = 60
     auto_consent: str | None = None
     latency: float = 0.0
+    ciba_interval: float = 5.0
+    ciba_expires_in: float = 120.0
+    clock_offset: float = 0.0
 
     def updated(self, changes: Mapping[str, object]) -> Settings:
         """A copy with ``changes`` applied; ``ValueError`` names a bad key or value."""
@@ -53,6 +58,14 @@ def _check(name: str, default: object, value: object) -> object:
         return value
     if isinstance(default, (int, float)):
         high = 300 if name == "latency" else 10**9
+        if (
+            name == "clock_offset"
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ):
+            if not math.isfinite(value) or abs(value) > 86400:
+                raise ValueError("clock_offset must be a number from -86400 to 86400")
+            return value
         if (
             isinstance(value, bool)
             or not isinstance(value, (int, float))

@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
+from . import jwtauth
+from .ciba import BackchannelMixin
 from .clients import DEMO_CLIENT, PASTE_REDIRECT_URI, REDIRECT_RULES, SCOPES, Client, parse_clients
 from .faults import Fault, FaultQueue
 from .grants import Grants
@@ -26,22 +28,25 @@ from .tokens import BearerStatus, Tokens
 AUTO_CONSENT_ENV = "ORANGE_SANDBOX_AUTO_CONSENT"
 
 
-class Sandbox:
-    """The emulator's state: settings, clients, pending sign-ins, codes, tokens, faults, counters."""
+class Sandbox(BackchannelMixin):
+    """The emulator's state: settings, clients, pending sign-ins, codes, tokens, faults, counters
+    (and, from ``BackchannelMixin``, CIBA requests, client JWK sets, spent tokens)."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, demo: Client = DEMO_CLIENT) -> None:
         self._lock = threading.RLock()
         self._defaults = settings or Settings()
+        self._demo = demo  # the demo client as configured (kept by reset())
         self._init_state()
 
     def _init_state(self) -> None:
         self._settings = self._defaults
-        self._clients: dict[str, Client] = {DEMO_CLIENT.client_id: DEMO_CLIENT}
+        self._clients: dict[str, Client] = {self._demo.client_id: self._demo}
         self._grants = Grants()
         self._tokens = Tokens()
         self._faults = FaultQueue()
         self._limiter = RateLimiter()
         self._counters: Counter[str] = Counter()
+        self._init_backchannel()
 
     # ---- settings and clients ----------------------------------------------------
 
@@ -52,17 +57,23 @@ class Sandbox:
             return self._settings
 
     def configure(self, **changes: object) -> Settings:
-        """Change settings by name (see ``Settings``); ``clients=[...]`` registers clients.
+        """Change settings by name (see ``Settings``); ``clients=[...]`` registers clients,
+        ``jwks={"keys": [...]}`` a client's public keys (``private_key_jwt``).
 
         Raises ``ValueError`` for an unknown name or a bad value, changing nothing.
         """
         clients = changes.pop("clients", None)
+        jwks = changes.pop("jwks", None)
         parsed = [] if clients is None else parse_clients(clients)
+        if jwks is not None:
+            jwtauth.parse_jwks(jwks)  # checked before anything changes
         with self._lock:
             settings = self._settings.updated(changes)
             self._settings = settings
             for client in parsed:
                 self._clients[client.client_id] = client
+            if jwks is not None:
+                self.register_jwks(jwks)
             return settings
 
     def add_client(
@@ -269,6 +280,14 @@ class Sandbox:
                 return True
             self._counters["rate_limited"] += 1
             return False
+
+    def rate_headers(self, client_id: str) -> dict[str, str]:
+        """The rate-limit headers for an answer to ``client_id`` (none when unlimited)."""
+        limit = self.settings.rate_limit_per_second
+        if limit is None:
+            return {}
+        with self._lock:
+            return self._limiter.headers(client_id, limit, time.monotonic())
 
     def next_report_id(self) -> str:
         """A sequential id for a created report."""

@@ -24,6 +24,13 @@ def report(
             "denied": c["authorize.denied"],
             "refused": c["authorize.refused"],
         },
+        "backchannel": {  # CIBA (ciba.py)
+            "requested": c["ciba.requested"],
+            "refused": c["ciba.refused"],
+            "approved": c["ciba.approved"],
+            "denied": c["ciba.denied"],
+            "issued": c["ciba.issued"],
+        },
         "codes_issued": c["codes_issued"],
         "userinfo_calls": c["userinfo_calls"],
         "revocations": c["revocations"],

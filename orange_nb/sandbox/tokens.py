@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from . import camara
 from .clients import ISSUER, Client
 from .data import user_profile
 from .errors import OAuthError
@@ -143,7 +144,8 @@ class Tokens:
     ) -> str:
         lifetime: float | None
         if kind == "access":
-            value, lifetime = new_secret(ACCESS_PREFIX), settings.access_token_lifetime
+            value = new_secret(ACCESS_PREFIX)
+            lifetime = camara.access_lifetime(scopes, settings.access_token_lifetime)
         else:
             value, lifetime = new_secret(REFRESH_PREFIX), settings.refresh_token_lifetime
         key = digest(value)
@@ -164,7 +166,8 @@ class Tokens:
         issue_refresh: bool,
     ) -> dict[str, object]:
         """RFC 6749 §5.1's answer, with an OIDC ID token when ``openid`` is granted."""
-        lifetime = int(settings.access_token_lifetime)
+        lifetime = int(camara.access_lifetime(scopes, settings.access_token_lifetime))
+        issue_refresh = issue_refresh and camara.refresh_allowed(scopes)
         client_id = client.client_id
         answer: dict[str, object] = {
             "access_token": self._issue("access", client_id, user, scopes, family, settings, now),

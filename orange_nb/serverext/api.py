@@ -27,7 +27,7 @@ from .store import DuplicateState
 MAX_FIELD = 8192  # bytes of text per field
 MAX_BODY = 4 * MAX_FIELD
 MAX_WAIT = MAX_POLL
-_FIELDS = {"state", "authorize_url", "redirect_uri"}
+_FIELDS = {"state", "authorize_url", "redirect_uri", "relay"}
 
 
 @dataclass(frozen=True, repr=False)
@@ -37,6 +37,7 @@ class Registration:
     state: str
     authorize_url: str
     redirect_uri: str | None
+    relay: bool = False  # ``redirect_uri`` is a relay page (orange_nb.relay)
 
 
 def _is_http_url(url: str) -> bool:
@@ -84,7 +85,10 @@ def parse_registration(body: bytes) -> Registration:
         raise ValueError("`authorize_url` must carry the registered `state` exactly once.")
     if redirect_uri is None and any(k == "redirect_uri" for k, _ in query):
         raise ValueError("`authorize_url` carries a `redirect_uri` but `redirect_uri` is null.")
-    return Registration(state, authorize_url, redirect_uri)
+    relay = data.get("relay", False)
+    if not isinstance(relay, bool) or (relay and (redirect_uri is None or "." in state)):
+        raise ValueError("`relay` must be a boolean, with the relay as `redirect_uri`.")
+    return Registration(state, authorize_url, redirect_uri, relay)
 
 
 def parse_wait(raw: str | None) -> float:
@@ -143,7 +147,7 @@ class FlowsHandler(KernelAPIHandler):
             return
         store = self.context.store
         try:
-            flow = store.add(reg.state, reg.authorize_url, reg.redirect_uri)
+            flow = store.add(reg.state, reg.authorize_url, reg.redirect_uri, relay=reg.relay)
         except DuplicateState:
             self.reply(409, {"message": "A login with this state is already registered."})
             return

@@ -7,6 +7,7 @@ states, so nothing in this module logs a URL with its query.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from types import TracebackType
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -17,11 +18,13 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from .._protocol import CALLBACK_ROUTE
+from ..relay.links import go_link, unwrap_state, with_state, wrap_state
 from . import pages
 from .api import MAX_FIELD
 from .context import ServerContext
 from .origin import browser_origin
 from .parked import RESUME_PARAM
+from .store import PendingFlow
 
 # What the kernel gets from a callback, with how much of each it keeps. The code, state and
 # issuer must arrive whole or not at all; error texts are only shown, so they are cut.
@@ -88,6 +91,12 @@ class LoginHandler(BrowserHandler):
             self.page(404, pages.stale())
             return
         url = self._as_seen_by_browser(flow.authorize_url)
+        if flow.relay and flow.redirect_uri is not None:
+            # Orange answers the relay; the state tells it where to hand the answer on: this
+            # server's callback as this browser reaches it. The relay page opens first.
+            url = with_state(url, wrap_state(flow.state, self.callback_uri()))
+            self.redirect(go_link(flow.redirect_uri, url))
+            return
         if flow.redirect_uri is None:
             sep = "&" if urlsplit(url).query else "?"
             url += sep + urlencode({"redirect_uri": self.callback_uri()})
@@ -150,18 +159,40 @@ class CallbackHandler(BrowserHandler):
         if not state:
             self.page(400, pages.malformed("The sign-in answer carries no state."))
             return
-        flow = self.context.store.pending_by_state(state)
+        flow = self._pending(state)
         if flow is None:
             self.log.info("orange_nb: a sign-in answer matched no pending login")
             self.page(400, pages.stale())
             return
         answer = {k: params[k][: _DISPLAY_CAPS.get(k)] for k in _ANSWER_KEYS if k in params}
+        answer["state"] = flow.state  # relayed: the kernel checks the part it made
         self.context.store.answer(flow, answer, flow.redirect_uri or self.callback_uri())
         self.log.info("orange_nb: sign-in answer handed to login %s", flow.id)
         if answer.get("code") and not answer.get("error"):
             self.page(200, pages.signed_in())
         else:
             self.page(200, pages.refused(answer))
+
+    def _pending(self, state: str) -> PendingFlow | None:
+        """The flow ``state`` answers. A relayed state (``RANDOM.TARGET``) must name exactly
+        this server's callback as this browser reaches it; any other shape, or a relayed
+        flow answered without its target, matches nothing (like a forged answer)."""
+        store = self.context.store
+        flow = store.pending_by_state(state)
+        if flow is not None:
+            return None if flow.relay else flow
+        try:
+            random_part, target = unwrap_state(state)
+        except ValueError:
+            return None
+        if target is None:
+            return None
+        flow = store.pending_by_state(random_part)
+        if flow is None or not flow.relay:
+            return None
+        if not hmac.compare_digest(target.encode(), self.callback_uri().encode()):
+            return None
+        return flow
 
 
 def _single_params(arguments: Mapping[str, list[bytes]]) -> dict[str, str]:

@@ -11,6 +11,7 @@ from jupyter_server.utils import JupyterServerAuthWarning, url_path_join
 
 from .._protocol import CALLBACK_ROUTE, FLOWS_ROUTE, LOGIN_ROUTE, SANDBOX_ROUTE
 from ..sandbox import Sandbox
+from ..sandbox.clients import demo_client
 from .api import FlowHandler, FlowsHandler
 from .browser import CallbackHandler, LoginHandler
 from .context import ServerContext
@@ -47,7 +48,9 @@ def load(serverapp: Any) -> ServerContext:
             # The sandbox plays an outside authorization server: its OAuth endpoints and
             # APIs are public by design (sandbox_mount.py says what is guarded, and how).
             warnings.simplefilter("ignore", JupyterServerAuthWarning)
-            serverapp.web_app.add_handlers(".*$", mounted_handlers(prefix, Sandbox(), mount))
+            exact = settings.sandbox_exact_redirects
+            sandbox = Sandbox(demo=demo_client(settings.sandbox_redirect_uris if exact else None))
+            serverapp.web_app.add_handlers(".*$", mounted_handlers(prefix, sandbox, mount))
     else:
         serverapp.log.info("orange_nb: the sandbox is not mounted (OrangeNB.mount_sandbox)")
     serverapp.web_app.settings[SETTINGS_KEY] = context

@@ -23,3 +23,8 @@ class OrangeNB(Configurable):
         help="Exact redirect URIs the mounted sandbox's demo client accepts besides this "
         "server's own callback and loopback ones (for example a relay page's URL).",
     ).tag(config=True)
+    sandbox_exact_redirects = Bool(
+        False,
+        help="The mounted sandbox's demo client accepts only `sandbox_redirect_uris`, exactly, "
+        "as Orange does for a registered application (a workshop rehearsal with a relay).",
+    ).tag(config=True)

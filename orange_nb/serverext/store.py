@@ -60,6 +60,7 @@ class PendingFlow:
     authorize_url: str
     redirect_uri: str | None
     expires_at: float
+    relay: bool = False  # answered through a relay page: see serverext/browser.py
     answer: Answer | None = None
     listeners: set[Listener] = field(default_factory=set)
 
@@ -94,7 +95,9 @@ class PendingStore:
         self._purge()
         return len(self._flows)
 
-    def add(self, state: str, authorize_url: str, redirect_uri: str | None) -> PendingFlow:
+    def add(
+        self, state: str, authorize_url: str, redirect_uri: str | None, *, relay: bool = False
+    ) -> PendingFlow:
         """Register a flow; ``DuplicateState`` if a pending flow has this state."""
         self._purge()
         key = _state_key(state)
@@ -108,6 +111,7 @@ class PendingStore:
             authorize_url=authorize_url,
             redirect_uri=redirect_uri,
             expires_at=self._clock() + self.ttl,
+            relay=relay,
         )
         self._flows[flow.id] = flow
         self._by_state[key] = flow.id

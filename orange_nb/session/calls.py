@@ -48,13 +48,26 @@ class Fetched:
 
 def decode(response: httpx.Response) -> Any:
     """The body as JSON when it is JSON, else text (or bytes when it is binary)."""
+    return decode_records(response)[0]
+
+
+def decode_records(
+    response: httpx.Response, records_path: str | None = None
+) -> tuple[Any, frames.Columns | list[Any] | None]:
+    """``(body, records)``: the body as :func:`decode` gives it and the records it holds.
+
+    One decode serves both (see :func:`frames.read`): with the fast path, records come as
+    columns and the body holds ``[]`` in their place.
+    """
     ctype = response.headers.get("content-type", "").lower()
     body = response.content
     if "json" in ctype or (not ctype and body[:1] in (b"{", b"[")):
         if not body.strip():
-            return None
+            return None, None
         try:
-            return response.json()
+            return frames.read(body, records_path)
+        except OrangeNBError:  # RecordsPathError: the answer is fine, the path is not
+            raise
         except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
             raise OrangeAPIError(
                 response.status_code,
@@ -66,8 +79,8 @@ def decode(response: httpx.Response) -> Any:
                 advice="Try again; if it persists, the API is at fault.",
             ) from None
     if ctype.startswith("text/") or "xml" in ctype or "html" in ctype:
-        return response.text
-    return body
+        return response.text, None
+    return body, None
 
 
 def _network_error(method: str, url: str, exc: httpx.TransportError) -> NetworkError:
@@ -85,8 +98,9 @@ def _network_error(method: str, url: str, exc: httpx.TransportError) -> NetworkE
 class _Tries:
     """One request's retry bookkeeping; :meth:`step` is shared by the sync and async loops."""
 
-    def __init__(self, policy: RetryPolicy, method: str, url: str) -> None:
+    def __init__(self, policy: RetryPolicy, method: str, url: str, base: str = "") -> None:
         self.policy, self.method, self.url = policy, method, url
+        self.base = base  # api_url: errors name a URL under it by its path, as it was typed
         self.attempt, self.waited = 0, 0.0
 
     def step(
@@ -98,7 +112,7 @@ class _Tries:
         if response is not None:
             delay = self.policy.delay_for_response(response, self.method, self.attempt, self.waited)
             if delay is None:
-                raise OrangeAPIError.from_response(response)
+                raise OrangeAPIError.from_response(response, base=self.base)
             log.info(
                 "HTTP %s on %s; retrying in %.1f s",
                 response.status_code,
@@ -125,11 +139,12 @@ class _Pages:
         max_pages: int,
         limit: int | None,
         on_truncated: Callable[[int], None] | None,
+        frame: str = "pandas",
     ) -> None:
-        self.records, self.paginate = records, paginate
+        self.records, self.paginate, self.frame = records, paginate, frames.check_kind(frame)
         self.max_pages, self.limit, self.on_truncated = max_pages, limit, on_truncated
         self.out = Fetched()
-        self.rows: list[Any] = []
+        self.rows = frames.Collector()
         self.as_is: Any = None
         self.is_records = False
         self.first_body: Any = None
@@ -141,16 +156,15 @@ class _Pages:
         out = self.out
         out.responses.append(response)
         out.pages += 1
-        data = decode(response)
-        found = frames.find_records(data, self.records) if isinstance(data, dict | list) else None
+        data, found = decode_records(response, self.records)
         if found is None:
             if out.pages == 1:  # not records: hand back the JSON (or text) as it came
                 self.as_is = data
             return None  # a later page without records ends the pull
         self.is_records = True
-        self.rows.extend(found)
+        self.rows.add(found)
         if self.limit is not None and len(self.rows) >= self.limit:
-            del self.rows[self.limit :]
+            self.rows.truncate(self.limit)
             return None
         if not self.paginate:
             try:
@@ -201,7 +215,7 @@ class _Pages:
         if not self.is_records:
             out.result = self.as_is
         else:
-            out.result = frames.to_frame(self.rows)
+            out.result = self.rows.frame(self.frame)
             out.rows = len(self.rows)
         out.elapsed = time.perf_counter() - self.started
         return out
@@ -227,7 +241,8 @@ class CallsMixin:
         url = self.url_for(path_or_url)
         if send.get("timeout") is None:
             send.pop("timeout", None)  # the client's own timeout applies
-        return _Tries(self.wiring.retry, method.upper(), url), url, send
+        base = self.wiring.endpoints.api_url
+        return _Tries(self.wiring.retry, method.upper(), url, base), url, send
 
     def request(
         self,
@@ -254,10 +269,14 @@ class CallsMixin:
         self, client: httpx.Client, method: str, path_or_url: str, send: dict[str, Any]
     ) -> httpx.Response:
         tries, url, kwargs = self._prepare(method, path_or_url, send)
+        pacer = self.wiring.pacer
         while True:
+            pacer.wait()
             try:
                 sent = client.send(client.build_request(tries.method, url, **kwargs), stream=True)
-                step = tries.step(response=read_answer(sent))  # a bad gzip: NetworkError
+                answer = read_answer(sent)  # a bad gzip: NetworkError
+                pacer.observe(answer)
+                step = tries.step(response=answer)
             except httpx.TransportError as exc:
                 step = tries.step(error=exc)
             if isinstance(step, httpx.Response):
@@ -280,11 +299,15 @@ class CallsMixin:
         send = dict(params=params, json=json, data=data, content=content, headers=headers)
         tries, url, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
         client = self.wiring.aclient()
+        pacer = self.wiring.pacer
         while True:
+            await pacer.await_turn()
             try:
                 request = client.build_request(tries.method, url, **kwargs)
                 sent = await client.send(request, stream=True)
-                step = tries.step(response=await aread_answer(sent))
+                answer = await aread_answer(sent)
+                pacer.observe(answer)
+                step = tries.step(response=answer)
             except httpx.TransportError as exc:
                 step = tries.step(error=exc)
             if isinstance(step, httpx.Response):
@@ -310,14 +333,16 @@ class CallsMixin:
         on_truncated: Callable[[int], None] | None = None,
         concurrency: int = 1,
         offset_param: str = "offset",
+        frame: str = "pandas",
     ) -> Fetched:
         """Send (GET by default), follow pages when asked, decode: the details behind :meth:`get`.
 
         The method and body go with the first request only; following pages are GETs. With
         ``concurrency > 1``, an API that takes an offset and gives a ``total`` has its pages
         after the first fetched ``concurrency`` at a time, in order, on the same connections.
+        ``frame`` is ``"pandas"`` or ``"polars"`` (the ``polars`` extra).
         """
-        pages = _Pages(records, paginate, max_pages, limit, on_truncated)
+        pages = _Pages(records, paginate, max_pages, limit, on_truncated, frame)
         url: str | None = path_or_url
         bar = None
         try:
@@ -339,7 +364,8 @@ class CallsMixin:
                 if url is not None and concurrency > 1 and pages.out.pages == 1:
                     ahead = pages.ahead(offset_param)
                     if ahead is not None:
-                        self._fetch_ahead(pages, ahead, concurrency, headers, timeout)
+                        bar = _progress_bar() if progress else None
+                        self._fetch_ahead(pages, ahead, concurrency, headers, timeout, bar)
                         break
                 if progress and url is not None:
                     if bar is None:  # a bar only once there is a second page
@@ -359,7 +385,10 @@ class CallsMixin:
         workers: int,
         headers: Headers,
         timeout: float | None,
+        bar: Any = None,
     ) -> None:
+        """Pages ahead, ``workers`` at a time, each start paced by the session's
+        :class:`~orange_nb.session.retry.Pacer` (the quota the API tells, ``max_rate``)."""
         from collections import deque
         from concurrent.futures import ThreadPoolExecutor
         from itertools import islice
@@ -378,6 +407,8 @@ class CallsMixin:
                 while window:
                     before = len(pages.rows)
                     pages.add(window.popleft().result())  # in page order
+                    if bar is not None:
+                        bar.update(1)  # tqdm shows the pace in pages/s
                     if len(pages.rows) == before:
                         break
                     if pages.limit is not None and len(pages.rows) >= pages.limit:
@@ -401,15 +432,19 @@ class CallsMixin:
         limit: int | None = None,
         headers: Headers = None,
         concurrency: int = 1,
+        frame: str = "pandas",
     ) -> pd.DataFrame | Any:
         """GET ``path_or_url``: a DataFrame when the JSON holds records, else the JSON (or text).
 
         ``paginate=True`` follows next links (``Link`` header, body ``next`` or cursor) up to
-        ``max_pages``; ``concurrency=N`` fetches offset-addressed pages N at a time.
+        ``max_pages``; ``concurrency=N`` fetches offset-addressed pages N at a time, paced
+        by what the API says of its quota (see ``max_rate``). ``frame="polars"`` gives a
+        polars DataFrame (the ``polars`` extra).
         """
         return self.fetch(
             path_or_url,
             params,
+            frame=frame,
             concurrency=concurrency,
             paginate=paginate,
             records=records,
@@ -431,6 +466,7 @@ class CallsMixin:
         timeout: float | None = None,
         concurrency: int = 1,
         on_truncated: Callable[[int], None] | None = None,
+        frame: str = "pandas",
     ) -> pd.DataFrame | Any:
         """:meth:`get` for asyncio, with the same keywords: ``df = await orange.aget("/…")``.
 
@@ -449,9 +485,10 @@ class CallsMixin:
                 timeout=timeout,
                 on_truncated=on_truncated,
                 concurrency=concurrency,
+                frame=frame,
             )
             return fetched.result
-        pages = _Pages(records, paginate, max_pages, limit, on_truncated)
+        pages = _Pages(records, paginate, max_pages, limit, on_truncated, frame)
         url: str | None = path_or_url
         while url is not None:
             first = pages.out.pages == 0

@@ -30,7 +30,9 @@ from traitlets.utils.importstring import import_item
 
 from .._ipython import install_error_display, running_shell
 from .._protocol import KEY_HEADER, SANDBOX_ROUTE, SANDBOX_VAR, SERVER_KEY_VAR, SERVER_URL_VAR
-from ..errors import ConfigError
+from ..errors import ConfigError, NetworkError
+from ..handoff.redirect import RedirectRule, redirect_rule
+from ..hub.kernel import HubAttempt
 from ..oauth import presets
 from ..oauth.flow import LoginFlow, split_scopes
 from ..oauth.keeper import TokenKeeper
@@ -38,11 +40,12 @@ from ..oauth.secret import Secret
 from ..oauth.token import Token
 from ..stores.base import TokenStore
 from .calls import CallsMixin
+from .ciba import CibaAttempt, begin_ciba
 from .retry import RetryPolicy
 from .signin import Binding, SignIn, SignInSettings
 from .wiring import Wiring, WiringSettings
 
-_SECRET_TRAITS = ("client_secret",)
+_SECRET_TRAITS = ("client_secret", "private_key")
 # Settings that change which server, client or token is used: changing one (or a retry
 # setting) replaces the wiring, everything built from them.
 _WIRING = [
@@ -58,11 +61,14 @@ _WIRING = [
     "api_url",
     "issuer",
     "token_auth_method",
+    "private_key",
+    "key_id",
+    "backchannel_url",
     "allowed_hosts",
     "timeout",
     "token_store",
 ]
-_RETRY = ("max_retries", "max_retry_wait", "retry_backoff")
+_RETRY = ("max_retries", "max_retry_wait", "retry_backoff", "max_rate")
 
 # What a token belongs to: its client and every endpoint that receives it or issued it.
 # Changing one of these on a signed-in session drops the token (see Orange._rewire); scopes,
@@ -88,6 +94,22 @@ _embedded_lock = threading.Lock()
 def current() -> Orange:
     """The kernel's current session: the last ``Orange`` created, or one made from configuration."""
     return _current if _current is not None else Orange()
+
+
+def current_or_none() -> Orange | None:
+    """The kernel's current session, or ``None`` when none exists yet (this creates none)."""
+    return _current
+
+
+def use(orange: Orange) -> Orange:
+    """Make ``orange`` the current session (what ``current()`` and ``%orange`` use, and what
+    ``%config Orange.…`` changes); returns it."""
+    global _current
+    _current = orange
+    shell = running_shell()
+    if shell is not None:
+        _register_for_config(shell, orange)
+    return orange
 
 
 def _register_for_config(shell: Any, orange: Orange) -> None:
@@ -161,6 +183,12 @@ class Orange(CallsMixin, Configurable):
         help='Scopes: "openid profile" or ["openid", "profile"].',
     ).tag(config=True)
     redirect_uri = Unicode(None, allow_none=True, help="Registered redirect URI.").tag(config=True)
+    relay_url = Unicode(
+        None,
+        allow_none=True,
+        help="A relay page registered as the redirect URI (docs/relay.md): sign-ins go "
+        "through it and back to this session from any host.",
+    ).tag(config=True)
     authorize_url = Unicode(None, allow_none=True, help="Authorize endpoint.").tag(config=True)
     token_url = Unicode(None, allow_none=True, help="Token endpoint.").tag(config=True)
     userinfo_url = Unicode(None, allow_none=True, help="Userinfo endpoint.").tag(config=True)
@@ -170,8 +198,33 @@ class Orange(CallsMixin, Configurable):
     )
     issuer = Unicode(None, allow_none=True, help="Issuer checked against `iss`.").tag(config=True)
     token_auth_method = Enum(
-        ["client_secret_basic", "client_secret_post"], "client_secret_basic"
+        ["client_secret_basic", "client_secret_post", "private_key_jwt"], "client_secret_basic"
     ).tag(config=True)
+    # private_key_jwt (CAMARA Network APIs): the key, its id, and the CIBA endpoint.
+    private_key = SecretText(
+        help="private_key_jwt: path to a PEM or JWK private key file, or the key itself "
+        "(held as a Secret; default ORANGE_PRIVATE_KEY)."
+    ).tag(config=True)
+    key_id = Unicode(None, allow_none=True, help="`kid` of the private key (ORANGE_KEY_ID).").tag(
+        config=True
+    )
+    backchannel_url = Unicode(
+        None, allow_none=True, help="CIBA backchannel authentication endpoint."
+    ).tag(config=True)
+
+    @default("private_key")
+    def _default_private_key(self) -> Secret | None:
+        key = _env("ORANGE_PRIVATE_KEY")
+        return Secret(key) if key else None
+
+    @default("key_id")
+    def _default_key_id(self) -> str | None:
+        return _env("ORANGE_KEY_ID")
+
+    @default("backchannel_url")
+    def _default_backchannel_url(self) -> str | None:
+        return _env("ORANGE_BACKCHANNEL_URL")
+
     authorize_params = Dict(
         help="Extra authorize parameters, e.g. {'prompt': 'login', 'login_hint': 'tel:+33…'}."
     ).tag(config=True)
@@ -184,14 +237,21 @@ class Orange(CallsMixin, Configurable):
         config=True
     )
     retry_backoff = Float(1.0, help="First backoff step in seconds.").tag(config=True)
+    max_rate = Float(
+        None,
+        allow_none=True,
+        help="Requests per second at most, for who knows the API's quota (None: paced only "
+        "by what the API says).",
+    ).tag(config=True)
     allowed_hosts = List(
         Unicode(), help="More hosts (or origins) that may receive the bearer token."
     ).tag(config=True)
     handoff = Enum(["auto", "server", "loopback", "paste"], "auto").tag(config=True)
     open_browser = Bool(True, help="Open the browser for a loopback sign-in.").tag(config=True)
     login_timeout = Float(600.0, help="Seconds a sign-in link stays usable.").tag(config=True)
-    login_ui = DottedObjectName(
-        "orange_nb.widget.show_login",
+    login_ui = Union(
+        [Enum([""]), DottedObjectName()],
+        default_value="orange_nb.widget.show_login",
         help="What `login()` shows in IPython: the dotted name of a callable taking the "
         'session (the sign-in widget by default); "" prints the link instead.',
     ).tag(config=True)
@@ -266,6 +326,10 @@ class Orange(CallsMixin, Configurable):
     def _default_redirect_uri(self) -> str | None:
         return _env("ORANGE_REDIRECT_URI")
 
+    @default("relay_url")
+    def _default_relay_url(self) -> str | None:
+        return _env("ORANGE_RELAY_URL")
+
     @default("authorize_url")
     def _default_authorize_url(self) -> str | None:
         return _env("ORANGE_AUTHORIZE_URL")
@@ -282,8 +346,9 @@ class Orange(CallsMixin, Configurable):
         """``%config Orange.x = v``: applies here unless ``x`` was a keyword argument, and to
         every session created afterwards (it is kept in the shell's configuration)."""
         section = config.get("Orange", {}) if isinstance(config, Config) else {}
-        if isinstance(section.get("client_secret"), str):  # kept for later sessions: as a Secret
-            section["client_secret"] = Secret(section["client_secret"])
+        for name in _SECRET_TRAITS:  # kept for later sessions: as a Secret
+            if isinstance(section.get(name), str):
+                section[name] = Secret(section[name])
         shell = running_shell()
         if shell is not None:
             shell.config.merge(config)
@@ -350,12 +415,16 @@ class Orange(CallsMixin, Configurable):
             revocation_url=self.revocation_url,
             issuer=self.issuer,
             token_auth_method=self.token_auth_method,
+            private_key=self.private_key,
+            key_id=self.key_id,
+            backchannel_url=self.backchannel_url,
             allowed_hosts=tuple(self.allowed_hosts),
             timeout=self.timeout,
             token_store=self.token_store,
             max_retries=self.max_retries,
             max_retry_wait=self.max_retry_wait,
             retry_backoff=self.retry_backoff,
+            max_rate=self.max_rate,
         )
 
     def _drop_wiring(self) -> None:
@@ -459,6 +528,7 @@ class Orange(CallsMixin, Configurable):
         return SignInSettings(
             scopes=self.scope_list,
             redirect_uri=self.redirect_uri,
+            relay_url=self.relay_url,
             handoff=self.handoff,
             open_browser=self.open_browser,
             login_timeout=self.login_timeout,
@@ -476,12 +546,22 @@ class Orange(CallsMixin, Configurable):
                 raise AttributeError(name)
             setattr(self, name, value)
 
-    def begin_login(self) -> LoginFlow:
+    def begin_login(self) -> LoginFlow | HubAttempt:
         """Start a login; ``flow.url`` is what a person opens to sign in.
 
         A login already under way is cancelled: only the newest link works.
         """
         return self.signin.begin_login()
+
+    def begin_ciba(self, login_hint: str, binding_message: str | None = None) -> CibaAttempt:
+        """Sign in by phone (OpenID CIBA): Orange asks the person at ``login_hint``
+        (``tel:+33612345678``) to approve; ``wait_for_login()`` then waits for the token.
+
+        ``binding_message`` (at most 64 characters) is shown on the phone, so the person can
+        tell this request from another. Needs ``backchannel_url`` (the sandbox has one) and,
+        at Orange, ``token_auth_method="private_key_jwt"``. A sign-in under way is cancelled.
+        """
+        return begin_ciba(self, self.signin, login_hint, binding_message)
 
     def wait_for_login(self, timeout: float = 120) -> Token:
         """Block until signed in, starting a login when none is under way.
@@ -496,12 +576,28 @@ class Orange(CallsMixin, Configurable):
         """Finish a login with the URL the browser landed on (the paste handoff)."""
         return self.signin.complete_login(url)
 
-    def login(self, wait: bool = False, timeout: float | None = None) -> None:
+    def login(
+        self,
+        wait: bool = False,
+        timeout: float | None = None,
+        *,
+        ciba: str | None = None,
+        binding_message: str | None = None,
+    ) -> None:
         """Show the sign-in widget (in a notebook) and start signing in, unless signed in.
 
-        With ``wait=True`` the cell blocks until signed in, so "Run All" works.
+        With ``wait=True`` the cell blocks until signed in, so "Run All" works. With
+        ``ciba="tel:+33…"`` the person signs in on that phone (:meth:`begin_ciba`).
         """
-        self.signin.login(self._login_ui(), wait=wait, timeout=timeout)
+        begin = None
+        if ciba is not None:
+            hint = ciba
+
+            def begin() -> str:
+                attempt = self.begin_ciba(hint, binding_message)
+                return f"Approve the sign-in on your phone {attempt.phone}."
+
+        self.signin.login(self._login_ui(), wait=wait, timeout=timeout, begin=begin)
 
     def _login_ui(self) -> Callable[[Any], Any] | None:
         # Named, not imported: the widget sits above the session. Outside IPython (or with
@@ -511,9 +607,19 @@ class Orange(CallsMixin, Configurable):
         ui: Callable[[Any], Any] = import_item(self.login_ui)
         return ui
 
+    def cancel_login(self) -> None:
+        """Stop the sign-in under way (its link, or the phone's request, stops working)."""
+        self.signin.cancel_login()
+
     def logout(self) -> None:
         """Sign out: revoke where the provider allows, forget the tokens here and in the store."""
         self.signin.logout()
+
+    def redirect_rule(self) -> RedirectRule:
+        """The redirect URI this session's next sign-in sends (what to register at Orange),
+        with the rule behind it; ``%orange status`` and the widget show it."""
+        forced = None if self.handoff == "auto" else self.handoff
+        return redirect_rule(self.redirect_uri, forced=forced, relay_url=self.relay_url or None)
 
     @property
     def handoff_name(self) -> str | None:
@@ -549,6 +655,15 @@ class Orange(CallsMixin, Configurable):
         return self.wiring.store()
 
     def _restore(self) -> None:
+        hub = self.wiring.hub
+        if hub is not None:  # on a JupyterHub, the service holds the user's one sign-in
+            try:
+                token = hub.token()
+            except (NetworkError, ConfigError):
+                token = None  # the first call says why, with the sign-in link
+            if token is not None:
+                self.signin.restored(token, self.scope_list)
+            return
         if self.token_store == "memory" or not self.client_id:
             return
         store = self._token_store()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -57,6 +58,7 @@ class RetryPolicy:
     max_wait: float = 60.0
     backoff: float = 1.0
     backoff_cap: float = 30.0
+    max_rate: float | None = None  # requests per second at most (see Pacer)
 
     def _step(self, attempt: int) -> float:
         step = min(self.backoff_cap, self.backoff * 2**attempt)
@@ -88,3 +90,128 @@ class RetryPolicy:
             return None
         delay = self._step(attempt)
         return delay if waited + delay <= self.max_wait else None
+
+
+_DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,9})?")
+
+
+def _number(value: str | None) -> float | None:
+    # ASCII decimals only: float() also reads "٣", "１e9", "nan" and "inf".
+    value = value.strip() if value else ""
+    return float(value) if _DECIMAL.fullmatch(value) else None
+
+
+def quota_of(headers: httpx.Headers) -> tuple[float | None, float | None, float | None]:
+    """``(requests per second, remaining, seconds to reset)`` from rate-limit headers.
+
+    Reads ``RateLimit-Policy: q;w=W`` (or ``"name";q=Q;w=W``), ``RateLimit-Limit``,
+    ``RateLimit-Remaining`` and ``RateLimit-Reset`` (IETF draft), and their ``X-RateLimit-*``
+    forms; a limit without a window is per second. Absent or unreadable: ``None``.
+    """
+    rate: float | None = None
+    policy = headers.get("ratelimit-policy")
+    if policy:
+        quota, window = None, 1.0
+        for part in policy.split(",")[0].split(";"):
+            name, _, value = part.strip().partition("=")
+            if not value and quota is None:
+                quota = _number(name)
+            elif name == "q":
+                quota = _number(value)
+            elif name == "w":
+                window = _number(value) or 1.0
+        rate = quota / window if quota else None
+    if rate is None:
+        rate = _number(headers.get("ratelimit-limit") or headers.get("x-ratelimit-limit"))
+    remaining = _number(headers.get("ratelimit-remaining") or headers.get("x-ratelimit-remaining"))
+    reset = _number(headers.get("ratelimit-reset") or headers.get("x-ratelimit-reset"))
+    return rate, remaining, reset
+
+
+class Pacer:
+    """Spaces the starts of a session's requests to stay under the API's quota.
+
+    The pace is the lowest of ``max_rate`` (set by someone who knows their quota) and what
+    the API says: a rate-limit policy header sets it (with a 3 % margin); a refusal (403
+    code 53, 429) without one drops it to 85 % of what was getting through, and each
+    success then raises it by 0.3 %, probing back up. ``Retry-After`` or an exhausted
+    ``RateLimit-Remaining`` pauses every request until the time given. Without a limit known
+    and nothing refused, :meth:`wait` costs one comparison. Thread-safe.
+    """
+
+    MARGIN = 0.97
+    BACKOFF = 0.85
+    PROBE = 1.003
+
+    def __init__(self, max_rate: float | None = None) -> None:
+        import threading
+
+        self.max_rate = max_rate if max_rate and max_rate > 0 else None
+        self.learned: float | None = None  # requests/s the API's answers point to
+        self.rate = self.max_rate
+        self.next_start = 0.0  # monotonic time before which no request starts
+        self.refused = 0
+        self._recent: deque[float] = deque(maxlen=1024)  # when recent successes came
+        self._lock = threading.Lock()
+        self._clock = time.monotonic
+
+    def _set(self, learned: float | None) -> None:
+        self.learned = learned
+        rates = [rate for rate in (self.max_rate, learned) if rate]
+        self.rate = min(rates) if rates else None
+
+    def delay(self) -> float:
+        """Seconds to wait before starting one request, and count it as started."""
+        if self.rate is None and not self.next_start:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            start = max(now, self.next_start)
+            if self.rate is not None:
+                self.next_start = start + 1.0 / self.rate
+            elif self.next_start <= now:
+                self.next_start = 0.0
+            return start - now
+
+    def wait(self) -> None:
+        """Sleep until this request may start."""
+        pause = self.delay()
+        if pause > 0:
+            time.sleep(pause)
+
+    async def await_turn(self) -> None:
+        """:meth:`wait` for asyncio."""
+        pause = self.delay()
+        if pause > 0:
+            import asyncio
+
+            await asyncio.sleep(pause)
+
+    def observe(self, response: httpx.Response) -> None:
+        """Learn from an answer: its rate-limit headers, and whether it was a refusal."""
+        headers = response.headers
+        refused = response.status_code in (403, 429) and is_throttled(response)
+        now = self._clock()
+        if not refused:
+            self._recent.append(now)  # what gets through: the base of a drop after a refusal
+            if self.learned is None and not any(name in headers for name in _QUOTA_HEADERS):
+                return  # the common case: nothing to learn, nothing to pace
+        rate, remaining, reset = quota_of(headers)
+        with self._lock:
+            if rate is not None:
+                self._set(rate * self.MARGIN)
+            if remaining == 0 and reset:
+                self.next_start = max(self.next_start, now + reset)
+            if refused:
+                self.refused += 1
+                asked = retry_after_seconds(headers.get("retry-after"))
+                if asked:
+                    self.next_start = max(self.next_start, now + asked)
+                got = float(sum(1 for t in self._recent if now - t <= 1.0))
+                if rate is None and got:  # no successes to go by: the retry's backoff paces
+                    self._set(max(0.5, self.BACKOFF * min(got, self.learned or got)))
+            elif rate is None and self.learned is not None:
+                self._set(self.learned * self.PROBE)
+
+
+_QUOTA_HEADERS = ("ratelimit-policy", "ratelimit-limit", "x-ratelimit-limit", "ratelimit-remaining")

@@ -27,6 +27,7 @@ import httpx
 from ..errors import LoginError, OrangeNBError
 from ..handoff import choose as choose_handoff
 from ..handoff.base import Handoff
+from ..hub.kernel import HubAttempt
 from ..oauth.flow import Callback, LoginFlow
 from ..oauth.token import Token
 
@@ -48,6 +49,7 @@ class SignInSettings:
 
     scopes: tuple[str, ...]
     redirect_uri: str | None = None
+    relay_url: str | None = None
     handoff: str = "auto"
     open_browser: bool = True
     login_timeout: float = 600.0
@@ -182,7 +184,7 @@ class SignIn:
         return self._session.keeper.token is not None and self._session.status == "signed_in"
 
     # --- starting ------------------------------------------------------------------------
-    def begin_login(self) -> LoginFlow:
+    def begin_login(self) -> LoginFlow | HubAttempt:
         """Start an authorization-code login; ``flow.url`` is what a person opens.
 
         An attempt already under way is cancelled: only the newest link works.
@@ -190,6 +192,11 @@ class SignIn:
         session = self._session
         settings = session.sign_in_settings()
         wiring = session.wiring
+        if wiring.hub is not None:  # a JupyterHub's orange service signs in for every kernel
+            hub_attempt = HubAttempt(wiring.hub)
+            hub_attempt.start()
+            self.start(hub_attempt, settings.scopes)
+            return hub_attempt
         client_id, _ = wiring.credentials()
         self.cancel()
         ends = wiring.endpoints
@@ -197,6 +204,7 @@ class SignIn:
             settings.redirect_uri,
             forced=None if settings.handoff == "auto" else settings.handoff,
             open_browser=settings.open_browser,
+            relay_url=settings.relay_url,
         )
         flow = LoginFlow(
             authorize_endpoint=ends.authorize_url,
@@ -330,6 +338,16 @@ class SignIn:
             waiter.done.set()
         return waiter.token
 
+    def cancel_login(self) -> None:
+        """Stop the sign-in under way (a person's choice): the session is as it was before."""
+        waiting = self.waiting
+        self.cancel()
+        if waiting:
+            held = self._session.keeper.token is not None
+            self._session.publish(
+                login_url="", last_error="", status="signed_in" if held else "signed_out"
+            )
+
     def cancel(self) -> None:
         """Cancel the attempt under way, if any (its link stops working)."""
         with self._lock:
@@ -339,14 +357,25 @@ class SignIn:
             waiter.attempt.close()
 
     def login(
-        self, ui: Callable[[Any], Any] | None, wait: bool = False, timeout: float | None = None
+        self,
+        ui: Callable[[Any], Any] | None,
+        wait: bool = False,
+        timeout: float | None = None,
+        begin: Callable[[], str] | None = None,
     ) -> None:
-        """Show ``ui`` (else print the link) and start signing in, unless signed in."""
+        """Show ``ui`` (else print what to do) and start signing in, unless signed in.
+
+        ``begin`` starts another kind of attempt than the code flow and says what to do.
+        """
         settings = self._session.sign_in_settings()
         if not (self.signed_in() and self.token_scopes == settings.scopes):  # new scopes: again
-            flow = self.begin_login()
+            if begin is not None:
+                what = begin()
+            else:
+                started = self.begin_login()
+                what = f"Open this link to sign in with Orange: {started.url}"
             if ui is None:
-                print(f"Open this link to sign in with Orange: {flow.url}")
+                print(what)
         if ui is not None:
             ui(self._session)
         if wait:
@@ -390,7 +419,7 @@ class SignIn:
         session = self._session
         token = session.keeper.token
         wiring = session.wiring
-        if token is not None and wiring.settings.client_id and wiring.settings.client_secret:
+        if token is not None and wiring.authenticates:  # a secret, a key, or the hub's service
             wiring.token_endpoint().revoke(token)
         store = wiring.store()
         if store is not None:

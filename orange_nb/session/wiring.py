@@ -19,13 +19,15 @@ import httpx
 
 from .._network import http_options
 from ..errors import ConfigError
+from ..hub.kernel import HubEndpoint, HubService, hub_service_for
 from ..oauth import presets
+from ..oauth.assertion import ClientAssertion, SigningKey, load_signing_key
 from ..oauth.auth import BearerAuth
-from ..oauth.endpoint import TokenEndpoint
+from ..oauth.endpoint import AuthMethod, TokenEndpoint
 from ..oauth.keeper import TokenKeeper
 from ..oauth.secret import Secret
 from ..stores.base import TokenStore, make_store, store_key
-from .retry import RetryPolicy
+from .retry import Pacer, RetryPolicy
 
 USER_AGENT = "orange_nb/0.1"
 
@@ -46,12 +48,16 @@ class WiringSettings:
     revocation_url: str | None = None
     issuer: str | None = None
     token_auth_method: str = "client_secret_basic"
+    private_key: Secret | None = None  # private_key_jwt: a key file's path, or the key's text
+    key_id: str | None = None
+    backchannel_url: str | None = None
     allowed_hosts: Sequence[str] = ()
     timeout: float = 30.0
     token_store: str = "memory"
     max_retries: int = 4
     max_retry_wait: float = 60.0
     retry_backoff: float = 1.0
+    max_rate: float | None = None
 
 
 class Wiring:
@@ -69,7 +75,9 @@ class Wiring:
             max_retries=settings.max_retries,
             max_wait=settings.max_retry_wait,
             backoff=settings.retry_backoff,
+            max_rate=settings.max_rate,
         )
+        self.pacer = Pacer(settings.max_rate)  # one pace for every request of the session
         self._lock = threading.RLock()
         self._http: httpx.Client | None = None
         self._plain: httpx.Client | None = None
@@ -81,41 +89,86 @@ class Wiring:
         )
         self._ahttp_loopless: httpx.AsyncClient | None = None
         self._store: TokenStore | None = None
+        self._signing_key: SigningKey | None = None
+        # On a JupyterHub with orange_nb's service, tokens come from it (no secret here).
+        self.hub: HubService | None = hub_service_for(settings)
 
     # --- credentials and the token endpoint --------------------------------------------
+    @property
+    def uses_private_key(self) -> bool:
+        """Whether the client authenticates with a signed assertion (``private_key_jwt``)."""
+        return self.settings.token_auth_method == "private_key_jwt"
+
+    @property
+    def authenticates(self) -> bool:
+        """Whether the settings hold what the token endpoint needs to know the client."""
+        if self.hub is not None:
+            return True
+        settings = self.settings
+        proof = settings.private_key if self.uses_private_key else settings.client_secret
+        return bool(settings.client_id and proof)
+
     def credentials(self) -> tuple[str, Secret]:
-        """The client id and secret; ``ConfigError`` saying how to set a missing one."""
+        """The client id and secret; ``ConfigError`` saying how to set a missing one.
+
+        With ``private_key_jwt`` the secret is not needed (it may be empty).
+        """
         client_id, secret = self.settings.client_id, self.settings.client_secret
         if not client_id:
             raise ConfigError(
                 "No Orange client id: set ORANGE_CLIENT_ID (or `Orange(client_id=…)`, or "
                 "`%config Orange.client_id = '…'`), or use `Orange.sandbox()` to try without an account."
             )
+        if self.uses_private_key:
+            return client_id, secret or Secret("")
         if not secret:
             raise ConfigError(
                 "No Orange client secret: set ORANGE_CLIENT_SECRET (or `Orange(client_secret=…)`)."
             )
         return client_id, secret
 
+    def signing_key(self) -> SigningKey:
+        """The private key of ``private_key_jwt`` (loaded once per wiring); ``PrivateKeyError``
+        when it is unusable, ``ConfigError`` when none is set."""
+        with self._lock:
+            if self._signing_key is None:
+                source = self.settings.private_key
+                if not source:
+                    raise ConfigError(
+                        "token_auth_method is private_key_jwt but no private key is set: set "
+                        "ORANGE_PRIVATE_KEY (the key file's path, or the key itself) or "
+                        "`Orange(private_key=…)`. `python -m orange_nb.keys new` makes one."
+                    )
+                self._signing_key = load_signing_key(source, kid=self.settings.key_id)
+            return self._signing_key
+
     def token_endpoint(self) -> TokenEndpoint:
         """A token endpoint for these settings (over the plain, unauthenticated client)."""
+        if self.hub is not None:
+            return HubEndpoint(self.hub, http=self.plain)
         client_id, secret = self.credentials()
         ends = self.endpoints
+        method: AuthMethod = "client_secret_basic"
+        assertion = None
+        if self.uses_private_key:
+            method = "private_key_jwt"
+            assertion = ClientAssertion(client_id, self.signing_key(), audience=ends.issuer)
+        elif self.settings.token_auth_method == "client_secret_post":
+            method = "client_secret_post"
         return TokenEndpoint(
             ends.token_url,
             client_id,
             secret,
             http=self.plain,
-            auth_method="client_secret_post"
-            if self.settings.token_auth_method == "client_secret_post"
-            else "client_secret_basic",
+            auth_method=method,
             issuer=ends.issuer,
             revocation_url=ends.revocation_url,
+            assertion=assertion,
         )
 
     def wire_keeper(self) -> None:
         """Give the keeper this wiring's token endpoint when it has none (for refreshes)."""
-        if self.keeper.endpoint is None and self.settings.client_id and self.settings.client_secret:
+        if self.keeper.endpoint is None and self.authenticates:
             self.keeper.endpoint = self.token_endpoint()
 
     def store(self) -> TokenStore | None:
@@ -207,6 +260,8 @@ class Wiring:
             self._ahttp.clear()  # clients of closed loops cannot be closed: collected instead
             self._ahttp_loopless = None
             self._store = None
+            if self.hub is not None:
+                self.hub.close()
 
 
 def _endpoints_of(settings: WiringSettings) -> presets.Endpoints:
@@ -223,6 +278,7 @@ def _endpoints_of(settings: WiringSettings) -> presets.Endpoints:
         userinfo_url=settings.userinfo_url or base.userinfo_url,
         revocation_url=settings.revocation_url or base.revocation_url,
         issuer=settings.issuer or base.issuer,
+        backchannel_url=settings.backchannel_url or base.backchannel_url,
     )
 
 

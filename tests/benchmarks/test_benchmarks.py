@@ -23,7 +23,10 @@ pytestmark = pytest.mark.slow
 def rows_of(bench: Bench, name: str) -> dict[str, Row]:
     rows = figure(name)(bench)
     for row in rows:
-        assert row.candidate is not None and row.candidate > 0, row
+        if row.candidate is None:  # a ratio alone (peak memory over the frame's)
+            assert row.ratio is not None and row.ratio > 0, row
+            continue
+        assert row.candidate > 0, row
         if row.baseline is not None:
             assert row.baseline > 0 and row.ratio is not None and row.ratio > 0, row
     return {row.name: row for row in rows}
@@ -40,6 +43,14 @@ def test_frames(bench: Bench) -> None:
     rows = rows_of(bench, "frames")  # the figure itself checks both sides build equal frames
     assert rows["frames"].ratio is not None and rows["frames"].ratio < 5
     assert rows["frames_pure"].ratio is not None and rows["frames_pure"].ratio < 5
+    assert rows["frames_polars"].ratio is not None and rows["frames_polars"].ratio < 5
+    assert rows["frames_memory"].data["frame_bytes"] > 0
+
+
+def test_throttle(bench: Bench) -> None:
+    rows = rows_of(bench, "throttle")
+    for row in rows.values():  # every row came back, whatever was refused on the way
+        assert row.data["rows"] == row.data["pages"] * 3
 
 
 def test_pages(bench: Bench) -> None:
@@ -65,6 +76,23 @@ def test_imports(bench: Bench) -> None:
     rows = rows_of(bench, "imports")
     assert rows["import"].data["modules"]["pandas"] is False
     assert rows["load_ext"].data["modules"]["IPython"] is True
+    # The fresh kernel's first call made its DataFrame (the script asserts 100 rows).
+    assert rows["first_call"].data["modules"]["pandas"] is True
+    assert rows["first_call"].above_ms is not None
+
+
+def test_sweep_draws_the_throttled_pull(bench: Bench) -> None:
+    row = rows_of(bench, "sweep")["throttle_sweep"]
+    assert [(p["concurrency"], p["headers"]) for p in row.data["points"]] == [
+        (1, True),
+        (4, True),
+        (1, False),
+        (4, False),
+    ]
+    for point in row.data["points"]:
+        assert point["rows"] == point["pages"] * 3 and point["rate"] > 0
+    png = Path(row.data["png"])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
 def test_callbacks(bench: Bench) -> None:
@@ -84,6 +112,29 @@ def test_command_writes_table_and_json(tmp_path: Path, capsys: pytest.CaptureFix
     assert saved["machine"]["nproc"] >= 1
 
 
+def test_a_missed_target_exits_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import benchmarks.__main__ as command
+
+    def missed(bench: Bench) -> list[Row]:
+        return [Row("x", "a figure", 1.0, 2.0, 2.0, "ratio ≤ 1", met=False)]
+
+    monkeypatch.setattr(command, "figure", lambda name: missed)
+    assert command.main(["--only", "refresh", "--json", str(tmp_path / "out.json")]) == 1
+    assert "targets missed (1 of 1): a figure" in capsys.readouterr().out
+
+
 def test_every_figure_is_tested() -> None:
-    tested = {"calls", "frames", "pages", "refresh", "handoff", "imports", "callbacks"}
+    tested = {
+        "calls",
+        "frames",
+        "pages",
+        "throttle",
+        "refresh",
+        "handoff",
+        "imports",
+        "callbacks",
+        "sweep",
+    }
     assert set(FIGURES) == tested

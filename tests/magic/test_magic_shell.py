@@ -147,9 +147,15 @@ def test_verbose_redacts_authorization(orange: Orange, run: Run) -> None:
     assert "authorization: Bearer ***" in out and token.access_token.reveal() not in out
 
 
-def test_export_runs_and_lists(orange: Orange, run: Run) -> None:
+def test_export_prints_code_sends_nothing_and_lists(
+    orange: Orange, run: Run, sandbox: SandboxServer, shell: InteractiveShell
+) -> None:
+    shell.user_ns.pop("z", None)
+    calls = sandbox.sandbox.stats()["api_calls"]
     _, out = run("%orange GET /sandbox/mobility/v1/zones --export python-requests -o z")
     assert "import requests" in out and "YOUR_ACCESS_TOKEN" in out and "sbx_at_" not in out
+    # Asking for code sends nothing (so stores no result either).
+    assert sandbox.sandbox.stats()["api_calls"] == calls and "z" not in shell.user_ns
     _, out = run("%orange GET /sandbox/mobility/v1/zones --export")
     assert "curl" in out and "java-okhttp" in out
 

@@ -303,7 +303,9 @@ def test_body_encodings() -> None:
 
 def test_completions() -> None:
     paths = ["/sandbox/mobility/v1/zones", "/sandbox/mobility/v1/presence", "/other"]
-    assert completions("%orange ", paths)[:5] == ["login", "status", "logout", "refresh", "GET"]
+    assert completions("%orange ", paths)[:7] == [
+        *("login", "status", "logout", "refresh", "use", "keys", "GET")
+    ]
     assert completions("%orange st", paths) == ["status"]
     assert completions("%orange po", paths) == ["POST"]
     assert completions("%orange GET /sandbox/mobility/v1/z", paths) == [paths[0]]
@@ -318,7 +320,10 @@ def test_completions() -> None:
         "--scopes",
         "--wait",
         "--timeout",
+        "--ciba",
+        "--message",
     ]
+    assert completions("%orange keys --", paths) == ["--out", "--alg"]
     assert completions("%orange status --", paths) == []
     assert completions("%orange GET /x -o ", paths) == []
     assert completions("%orange -o df ", paths)[0] == "login"

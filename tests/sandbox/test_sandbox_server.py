@@ -48,6 +48,7 @@ def test_mounted_under_a_prefix(prefixed, make_driver, sandbox) -> None:
     assert discovery["token_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
     ]
     # The whole flow works there, the pages' relative form URLs included.
     driver = make_driver()

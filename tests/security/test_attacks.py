@@ -443,6 +443,7 @@ def test_the_bearer_token_never_leaves_for_another_host(
         f'orange.get("HTTP://127.0.0.1:{other.port}/steal")',
         f'orange.get("http://localhost:{other.port}/steal")',
         f'get_ipython().run_line_magic("orange", "GET {other.url}/steal")',
+        # --export sends nothing; it refuses, as the call would, a host the token may not reach.
         f'get_ipython().run_line_magic("orange", "GET {other.url}/steal --export curl")',
         # An allowed API that points elsewhere: next page, Link header, redirect.
         f'orange.allowed_hosts = ["{api.url}"]; orange.get("{api.url}/records", paginate=True)',

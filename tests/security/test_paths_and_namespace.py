@@ -108,7 +108,7 @@ def test_namespace_values_pickle_without_credentials(
         "%orange GET /sandbox/mobility/v1/zones -o named -q",
         "raw = %orange GET /sandbox/mobility/v1/zones --raw",
         "echoed = %orange POST /sandbox/echo/v1/x a=1 --raw -v",
-        "as_json = %orange GET /sandbox/mobility/v1/zones/zone-01 --json --export curl",
+        "as_json = %orange GET /sandbox/mobility/v1/zones/zone-01 --json",  # (--export sends nothing)
         "%orange GET /sandbox/mobility/v1/zones/zone-01/presence start==2026-01-01"
         " end==2026-01-02 --paginate -o week -q",
     ]

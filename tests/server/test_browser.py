@@ -127,8 +127,8 @@ async def test_callback_hands_the_code_to_the_long_poll_once(
     assert page.code == 200
     _check_page_headers(page)
     html = page.body.decode()
-    assert "Signed in — you can close this tab and return to your notebook" in html
-    assert "window.opener" in html and "window.close()" in html
+    assert "Your notebook is signed in" in html and "Close this tab" in html
+    assert "window.close()" in html  # and says so where the browser keeps the tab open
     assert "the-code-123" not in html and flow.state not in html
     status, reply = await api("GET", flow_id, params={"timeout": "0"})
     assert status == 200 and reply == {
@@ -161,7 +161,7 @@ async def test_a_refusal_is_delivered_and_explained(
     page = await fetch("orange", "callback", params=params)
     assert page.code == 200
     _check_page_headers(page)
-    assert b"The sign-in was refused" in page.body and b"run the login cell again" in page.body
+    assert b"The sign-in was refused" in page.body and b"Sign in again and approve" in page.body
     _, reply = await api("GET", flow_id, params={"timeout": "0"})
     assert reply["params"] == params
 

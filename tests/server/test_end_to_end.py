@@ -248,7 +248,7 @@ def sign_in(server: JupyterServer, link: str) -> str:
         assert landing.startswith(redirect_uri + "?")
         page = visit(landing)
         assert page.status_code == 200, page.text[:500]
-        assert "Signed in — you can close this tab" in page.text
+        assert "Your notebook is signed in" in page.text
         return redirect_uri
 
 

@@ -7,6 +7,8 @@ well as every live widget's ``get_state()``.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -17,6 +19,7 @@ import httpx
 import pytest
 from comm.base_comm import BaseComm
 from ipywidgets.widgets.widget import _instances
+from jupyter_client.manager import KernelManager
 
 from orange_nb import Orange
 from orange_nb.oauth.flow import LoginFlow
@@ -40,6 +43,23 @@ class RecordingComm(BaseComm):
         **keys: Any,
     ) -> None:
         RecordingComm.sent.append(json.dumps({"type": msg_type, "data": data}, default=str))
+
+
+@pytest.fixture
+def kernel() -> Iterator[Any]:
+    """A real kernel of this environment (no ORANGE_ or JPY_ variables), through jupyter_client."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORANGE_", "JPY_"))}
+    manager = KernelManager(kernel_name="python3")
+    spec = manager.kernel_spec
+    assert spec is not None
+    spec.argv[0] = sys.executable  # this virtual environment's Python
+    manager.start_kernel(env=env)
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    yield client
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
 
 
 @pytest.fixture

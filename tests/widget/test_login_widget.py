@@ -19,7 +19,8 @@ from orange_nb.widget.login import LoginWidget, show_login
 
 PASTE_REDIRECT = "https://orange-nb.invalid/landed"
 SIGNED_IN = re.compile(
-    r"Signed in as Demo User · scopes openid profile mobility:read · expires in (\d\d):(\d\d)"
+    r"Signed in as Demo User · scopes openid profile mobility:read"
+    r"(?: · refreshed \d\d:\d\d:\d\d)? · expires in (\d\d):(\d\d)"
 )
 Helper = Callable[..., Any]
 
@@ -205,10 +206,10 @@ def test_show_login_without_a_kernel_prints_the_link(
     shown = show_login(orange)
     try:
         assert capsys.readouterr().out == f"Open this link to sign in with Orange: {flow.url}\n"
-        assert show_login(orange) is shown  # one widget per session
         assert flow.state not in repr(shown)
+        newer = show_login(orange)  # a new widget each time: it offers the sign-in now
+        assert newer is not shown and newer.offers_sign_in and not shown.offers_sign_in
+        newer.close()
+        assert shown.offers_sign_in  # the newest open one offers it
     finally:
         shown.close()
-    again = show_login(orange)
-    assert again is not shown  # a closed widget is replaced
-    again.close()

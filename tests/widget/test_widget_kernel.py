@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import sys
-from collections.abc import Iterator
 from queue import Empty
 from typing import Any
 
 import httpx
 import pytest
-from jupyter_client.manager import KernelManager
 
 from orange_nb.sandbox import DEMO_CLIENT_SECRET, SandboxServer
 
 LINK = re.compile(r'<a class="orange-nb-signin" href="([^"]+)"')
-
-
-@pytest.fixture
-def kernel() -> Iterator[Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORANGE_")}
-    manager = KernelManager(kernel_name="python3")
-    spec = manager.kernel_spec
-    assert spec is not None
-    spec.argv[0] = sys.executable  # this virtual environment's Python
-    manager.start_kernel(env=env)
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-    yield client
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
 
 
 def test_login_wait_shows_a_usable_link_before_blocking(

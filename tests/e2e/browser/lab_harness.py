@@ -62,7 +62,7 @@ def leaks(text: str) -> list[str]:
 
 @dataclass
 class Lab:
-    """One running JupyterLab."""
+    """One running JupyterLab (or Notebook 7: ``app == "notebook"``)."""
 
     url: str  # http://127.0.0.1:PORT{base_url}
     base_url: str
@@ -70,6 +70,7 @@ class Lab:
     data_dir: Path  # its JUPYTER_DATA_DIR (the file token store lives below)
     process: subprocess.Popen[bytes]
     log: Path
+    app: str = "lab"
 
     def http(self) -> httpx.Client:
         """A client for the server's REST API (token auth)."""
@@ -78,7 +79,10 @@ class Lab:
         )
 
     def page_url(self, notebook: str) -> str:
-        """Where the browser opens ``notebook`` in JupyterLab (alone: the saved workspace is reset)."""
+        """Where the browser opens ``notebook`` in JupyterLab (alone: the saved workspace is
+        reset), or in Notebook 7's own page."""
+        if self.app == "notebook":
+            return f"{self.url}notebooks/{notebook}?token={TOKEN}"
         return f"{self.url}lab/tree/{notebook}?reset&token={TOKEN}"
 
     def log_tail(self, lines: int = 40) -> str:
@@ -173,8 +177,9 @@ def _stop(lab: Lab) -> None:
 
 
 @contextlib.contextmanager
-def running_lab(tmp: Path, base_url: str) -> Iterator[Lab]:
-    """A JupyterLab on a free port under ``base_url``, serving a copy of ``notebooks/``."""
+def running_lab(tmp: Path, base_url: str, app: str = "lab") -> Iterator[Lab]:
+    """A JupyterLab (``app="notebook"``: Notebook 7) on a free port under ``base_url``,
+    serving a copy of ``notebooks/``."""
     env = _clean_environ(tmp)
     _write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
     root = tmp / "root"
@@ -183,13 +188,15 @@ def running_lab(tmp: Path, base_url: str) -> Iterator[Lab]:
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        "notebook" if app == "notebook" else "jupyterlab",
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         "--ServerApp.port=0",  # a free port, read back from the runtime file
         f"--ServerApp.token={TOKEN}",
         "--allow-root",
-        "--LabApp.expose_app_in_browser=True",
+        "--JupyterNotebookApp.expose_app_in_browser=True"
+        if app == "notebook"
+        else "--LabApp.expose_app_in_browser=True",
         f"--ServerApp.root_dir={root}",
         f"--ServerApp.base_url={base_url}",
         # The editable install may predate the package's jupyter-config file: enable it here.
@@ -197,7 +204,7 @@ def running_lab(tmp: Path, base_url: str) -> Iterator[Lab]:
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
-    lab = Lab("", base_url, root, Path(env["JUPYTER_DATA_DIR"]), process, log)
+    lab = Lab("", base_url, root, Path(env["JUPYTER_DATA_DIR"]), process, log, app)
     try:
         lab.url = _wait_until_up(process, Path(env["JUPYTER_RUNTIME_DIR"]), log, base_url)
         discovery = httpx.get(

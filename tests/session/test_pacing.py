@@ -1,0 +1,156 @@
+"""Quota-aware pacing: what the answers say sets the pace; the sandbox's limiter is a bucket."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from orange_nb import Orange
+from orange_nb.sandbox import SandboxServer
+from orange_nb.sandbox.limits import RateLimiter
+from orange_nb.session.retry import Pacer, quota_of
+
+PRESENCE = "/sandbox/mobility/v1/zones/zone-01/presence"
+
+
+class Clock:
+    """A clock the test moves by hand: delays are computed, never slept."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _pacer(max_rate: float | None = None) -> tuple[Pacer, Clock]:
+    pacer, clock = Pacer(max_rate), Clock()
+    pacer._clock = clock
+    return pacer, clock
+
+
+def _answer(status: int = 200, body: bytes = b"{}", **headers: str) -> httpx.Response:
+    named = {name.replace("_", "-"): value for name, value in headers.items()}
+    return httpx.Response(status, content=body, headers=named)
+
+
+def test_quota_headers_read() -> None:
+    assert quota_of(httpx.Headers({"RateLimit-Policy": "20;w=1"})) == (20.0, None, None)
+    assert quota_of(httpx.Headers({"RateLimit-Policy": '"d";q=100;w=10'}))[0] == 10.0
+    got = quota_of(
+        httpx.Headers(
+            {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "2"}
+        )
+    )
+    assert got == (5.0, 0.0, 2.0)
+    assert quota_of(httpx.Headers({"RateLimit-Limit": "lots"})) == (None, None, None)
+
+
+def test_no_limit_known_no_pace() -> None:
+    pacer, _ = _pacer()
+    pacer.observe(_answer())
+    assert [pacer.delay() for _ in range(5)] == [0.0] * 5
+
+
+def test_max_rate_spaces_starts() -> None:
+    pacer, clock = _pacer(max_rate=4)
+    delays = [pacer.delay() for _ in range(3)]
+    assert delays == pytest.approx([0.0, 0.25, 0.5])
+    clock.now += 10
+    assert pacer.delay() == 0.0  # idle time is not banked beyond one request
+
+
+def test_policy_header_sets_the_pace_below_max_rate() -> None:
+    pacer, _ = _pacer(max_rate=50)
+    pacer.observe(_answer(RateLimit_Policy="20;w=1", RateLimit_Remaining="19"))
+    assert pacer.rate == pytest.approx(20 * Pacer.MARGIN)
+    pacer.delay()
+    assert pacer.delay() == pytest.approx(1 / (20 * Pacer.MARGIN))
+
+
+def test_refusal_with_retry_after_pauses_everyone() -> None:
+    pacer, _ = _pacer()
+    refused = _answer(403, b'{"code": 53, "message": "Too many requests"}', Retry_After="2")
+    pacer.observe(refused)
+    assert pacer.refused == 1
+    assert pacer.delay() == pytest.approx(2.0)
+
+
+def test_exhausted_remaining_waits_for_reset() -> None:
+    pacer, _ = _pacer()
+    pacer.observe(_answer(RateLimit_Limit="10", RateLimit_Remaining="0", RateLimit_Reset="3"))
+    assert pacer.delay() == pytest.approx(3.0)
+
+
+def test_refusals_without_headers_slow_then_probe_up() -> None:
+    pacer, clock = _pacer()
+    for _ in range(10):  # ten successes within the last second
+        clock.now += 0.05
+        pacer.observe(_answer())
+    pacer.observe(_answer(429))
+    assert pacer.rate == pytest.approx(10 * Pacer.BACKOFF)
+    before = pacer.rate
+    pacer.observe(_answer())
+    assert pacer.rate == pytest.approx(before * Pacer.PROBE)
+    pacer.observe(_answer(500))  # a server error is no sign of quota
+    assert pacer.refused == 1
+
+
+def test_sandbox_bucket_refills_over_time() -> None:
+    limiter = RateLimiter()
+    assert all(limiter.allow("c", 5, 0.0) for _ in range(5))  # a burst of one second's worth
+    assert not limiter.allow("c", 5, 0.0)
+    assert not limiter.allow("c", 5, 0.1)  # half a call back: still none
+    assert limiter.allow("c", 5, 0.2)  # one call back after 1/5 s, not a new window
+    assert not limiter.allow("c", 5, 0.2)
+    headers = limiter.headers("c", 5, 0.2)
+    assert headers["RateLimit-Remaining"] == "0" and headers["Retry-After"] == "1"
+    assert limiter.headers("c", 5, 10.0)["RateLimit-Remaining"] == "5"
+
+
+def test_sandbox_answers_carry_quota_headers_and_refusals_retry_after(
+    sandbox: SandboxServer, make_session: object
+) -> None:
+    sandbox.sandbox.configure(rate_limit_per_second=3)
+    orange: Orange = make_session(max_retries=0)  # type: ignore[operator]
+    ok = orange.request("GET", PRESENCE, params={"start": "2026-01-01"})
+    assert ok.headers["RateLimit-Policy"] == "3;w=1"
+    assert int(ok.headers["RateLimit-Remaining"]) <= 2
+    refused = None
+    for _ in range(6):
+        sent = orange.client.get(orange.url_for(PRESENCE), params={"start": "2026-01-01"})
+        if sent.status_code == 403:
+            refused = sent
+            break
+    assert refused is not None and refused.json()["code"] == 53
+    assert refused.headers["Retry-After"] == "1"
+
+
+def test_paced_pull_is_not_refused(sandbox: SandboxServer, make_session: object) -> None:
+    sandbox.sandbox.configure(rate_limit_per_second=10)
+    orange: Orange = make_session()  # type: ignore[operator]
+    params = {"start": "2026-01-01", "end": "2026-01-02", "limit": "2", "offset": "0"}
+    before = sandbox.sandbox.stats()["rate_limited"]
+    frame = orange.get(PRESENCE, params, paginate=True, concurrency=4, max_pages=30)
+    assert len(frame) == 48
+    assert sandbox.sandbox.stats()["rate_limited"] == before  # the headers set the pace
+    assert orange.wiring.pacer.rate == pytest.approx(10 * Pacer.MARGIN)
+
+
+def test_max_rate_is_a_setting_of_the_session(make_session: object) -> None:
+    orange: Orange = make_session(signed_in=False, max_rate=7.5)  # type: ignore[operator]
+    assert orange.wiring.pacer.max_rate == 7.5 and orange.retry_policy.max_rate == 7.5
+    orange.max_rate = None
+    assert orange.wiring.pacer.max_rate is None
+
+
+def test_rate_headers_in_other_digits_are_ignored() -> None:
+    raw = {"RateLimit-Limit": "٣", "RateLimit-Remaining": "１", "RateLimit-Reset": "nan"}
+    headers = httpx.Headers({name: value.encode() for name, value in raw.items()})
+    assert quota_of(headers) == (None, None, None)  # float() would read 3, 1 and nan
+
+
+def test_a_first_refusal_leaves_the_pace_to_the_retry_backoff() -> None:
+    pacer, _ = _pacer()
+    pacer.observe(_answer(429))  # nothing got through yet: no rate to cut from
+    assert pacer.rate is None and pacer.delay() == 0.0
