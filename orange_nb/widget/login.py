@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any, cast
 import ipywidgets
 from traitlets import Unicode
 
-from .._ipython import running_shell
+from .._ipython import resolve_sign_in_errors, running_shell, take_sign_in_errors
 from ..errors import OrangeNBError
 from ..handoff.redirect import ORIGIN
-from .words import Snapshot, View, one_line, view
+from .words import Snapshot, View, one_line, resolved, view
 
 if TYPE_CHECKING:
     from ..session.orange import Orange
@@ -337,6 +337,8 @@ class LoginWidget(ipywidgets.VBox):
                 self._refreshed_at = new.issued_at if old is not None and new is not None else None
         self._render()
         self._tick_soon()
+        if change["name"] == "status" and change["new"] == "signed_in":
+            _resolve_errors(self.orange)
 
     def _error_shown_by_cell(self) -> None:
         """The failed cell showed the sign-in's error: the status line points at it."""
@@ -443,6 +445,11 @@ class LoginWidget(ipywidgets.VBox):
 _shown: weakref.WeakKeyDictionary[Any, list[weakref.ref[LoginWidget]]] = weakref.WeakKeyDictionary()
 _shown_lock = threading.Lock()
 _hooked: weakref.WeakSet[Any] = weakref.WeakSet()  # shells with the post-run hook
+# The displays of sign-in errors (see ``_ipython``) each session's sign-in will resolve,
+# and those shown while no session had a widget, which the next sign-in of any resolves.
+_errors: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+_unowned: list[Any] = []
+_errors_lock = threading.Lock()
 
 
 def _widgets_of(orange: Any) -> list[LoginWidget]:
@@ -463,16 +470,38 @@ def _newest(orange: Any) -> LoginWidget | None:
 def _after_cell(result: Any) -> None:
     """IPython's ``post_run_cell``: a cell that failed with a session's sign-in error showed
     it, so that session's widgets stop repeating it."""
+    shown = take_sign_in_errors()
     error = getattr(result, "error_in_exec", None)
-    if error is None:
+    if error is None and not shown:
         return
-    message = str(error)
+    message = str(error or "")
     with _shown_lock:
         sessions = list(_shown.keys())
-    for orange in sessions:
-        if orange.status == "error" and message and message == orange.last_error:
-            for widget in _widgets_of(orange):
-                widget._error_shown_by_cell()
+    owners = [o for o in sessions if o.status == "error" and message and message == o.last_error]
+    for orange in owners:
+        for widget in _widgets_of(orange):
+            widget._error_shown_by_cell()
+    if shown:
+        # Whose error it was: the session that failed with it, else (a login wait's
+        # timeout, a call that needs a sign-in) every session not signed in.
+        targets = owners or [o for o in sessions if o.status != "signed_in"]
+        if not targets and sessions:  # every session signed in since: resolved already
+            resolve_sign_in_errors(shown, resolved(time.time()))
+            return
+        with _errors_lock:
+            for orange in targets:
+                _errors.setdefault(orange, []).extend(shown)
+            if not targets:
+                _unowned.extend(shown)
+
+
+def _resolve_errors(orange: Any) -> None:
+    """``orange`` signed in: the sign-in errors shown for it turn into a quiet line."""
+    with _errors_lock:
+        handles = _errors.pop(orange, []) + _unowned
+        _unowned.clear()
+    if handles:
+        resolve_sign_in_errors(handles, resolved(time.time()))
 
 
 def show_login(orange: Orange) -> LoginWidget:

@@ -129,6 +129,11 @@ def wall_clock(when: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(when))
 
 
+def resolved(when: float) -> str:
+    """What a sign-in error's output says once a sign-in at ``when`` (Unix time) succeeded."""
+    return f"Resolved: signed in at {wall_clock(when)}"
+
+
 def safe_href(url: str) -> str:
     """``url`` when it is an http(s) URL or a path on this host; else ``""`` (never ``javascript:``)."""
     parts = urlsplit(url)

@@ -208,9 +208,7 @@ def test_deny_ends_the_wait_with_one_line(lab: Lab, browser_context: Any) -> Non
     status.wait_for()  # the widget points at the reason instead of repeating it
     # The cell fails with the reason, on one line, and no traceback.
     login_cell = page.locator(".jp-CodeCell", has_text="%orange login")
-    error = login_cell.locator(
-        '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
-    )
+    error = login_cell.locator("pre.orange-nb-error")  # the error's display (_ipython.py)
     error.wait_for()
     lines = [line for line in error.inner_text().splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("LoginError: "), lines
