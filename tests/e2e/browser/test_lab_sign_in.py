@@ -249,16 +249,26 @@ def test_kernel_restart_with_the_file_store_needs_no_pages(lab: Lab, browser_con
     assert len(stored) == 1 and stat.S_IMODE(stored[0].stat().st_mode) == 0o600
     authorizations = lab.sandbox_stats()["authorizations"]["requested"]
 
-    with lab.http() as http:
-        restarted = http.post(f"api/kernels/{lab.kernel_of(name)}/restart", timeout=60)
-    assert restarted.status_code == 200
-    page.wait_for_selector(IDLE)
+    before = lab.kernel_of(name)
+    # Restarted through the page's own kernel connection, which resolves once it has
+    # reconnected: a restart behind its back (the REST API) let the next "run all" send
+    # its first cell into the restart, where the reply was lost and the cell stayed [*].
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
+    )
+    page.wait_for_function(KERNEL_IDLE, timeout=90_000)
+    assert lab.kernel_of(name) == before  # the same kernel id, a new process
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     popups.clear()
     command(page, "notebook:run-all-cells")
     page.wait_for_selector(SIGNED_IN)
     page.wait_for_selector(".jp-OutputArea-output table.dataframe")
     wait_until_ran(page)
+    prompts = page.evaluate(
+        "() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputArea-prompt')]"
+        ".map(p => p.textContent.trim())"
+    )
+    assert prompts[0] == "[1]:", prompts  # counts start again: a new kernel process ran them
     assert popups == []
     assert lab.sandbox_stats()["authorizations"]["requested"] == authorizations
     assert page.locator("a.orange-nb-signin").count() == 0
