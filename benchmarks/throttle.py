@@ -53,14 +53,14 @@ def _pull(server: Any, pages: int, workers: int, headers: bool = True) -> dict[s
 
 
 def _without_headers(observe: Any) -> Any:
-    def strip(response: httpx.Response) -> None:
+    def strip(response: httpx.Response, ticket: int | None = None) -> None:
         kept = [
             (k, v)
             for k, v in response.headers.items()
             if not k.lower().startswith(("ratelimit", "retry-after"))
         ]
         response.headers = httpx.Headers(kept)
-        observe(response)
+        observe(response, ticket)
 
     return strip
 

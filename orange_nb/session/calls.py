@@ -271,11 +271,11 @@ class CallsMixin:
         tries, url, kwargs = self._prepare(method, path_or_url, send)
         pacer = self.wiring.pacer
         while True:
-            pacer.wait()
+            ticket = pacer.wait()
             try:
                 sent = client.send(client.build_request(tries.method, url, **kwargs), stream=True)
                 answer = read_answer(sent)  # a bad gzip: NetworkError
-                pacer.observe(answer)
+                pacer.observe(answer, ticket)
                 step = tries.step(response=answer)
             except httpx.TransportError as exc:
                 step = tries.step(error=exc)
@@ -301,12 +301,12 @@ class CallsMixin:
         client = self.wiring.aclient()
         pacer = self.wiring.pacer
         while True:
-            await pacer.await_turn()
+            ticket = await pacer.await_turn()
             try:
                 request = client.build_request(tries.method, url, **kwargs)
                 sent = await client.send(request, stream=True)
                 answer = await aread_answer(sent)
-                pacer.observe(answer)
+                pacer.observe(answer, ticket)
                 step = tries.step(response=answer)
             except httpx.TransportError as exc:
                 step = tries.step(error=exc)

@@ -133,10 +133,14 @@ class Pacer:
 
     The pace is the lowest of ``max_rate`` (set by someone who knows their quota) and what
     the API says: a rate-limit policy header sets it (with a 3 % margin); a refusal (403
-    code 53, 429) without one drops it to 85 % of what was getting through, and each
-    success then raises it by 0.3 %, probing back up. ``Retry-After`` or an exhausted
-    ``RateLimit-Remaining`` pauses every request until the time given. Without a limit known
-    and nothing refused, :meth:`wait` costs one comparison. Thread-safe.
+    code 53, 429) without one drops it to 85 % of what was getting through, holds the next
+    start for one interval at the new pace, and each success then raises it by 0.3 %,
+    probing back up. Only a request scheduled after the last cut can cut again: :meth:`wait`
+    returns a ticket (the count of cuts when it was scheduled) to give :meth:`observe`, and
+    the refusals of requests already under way at a cut, sent at the old pace, do not cut
+    once more each. ``Retry-After`` or an exhausted ``RateLimit-Remaining`` pauses every
+    request until the time given. Without a limit known and nothing refused, :meth:`wait`
+    costs one comparison. Thread-safe.
     """
 
     MARGIN = 0.97
@@ -151,6 +155,7 @@ class Pacer:
         self.rate = self.max_rate
         self.next_start = 0.0  # monotonic time before which no request starts
         self.refused = 0
+        self.cuts = 0  # refusals that cut the pace; a request's ticket is this at its turn
         self._recent: deque[float] = deque(maxlen=1024)  # when recent successes came
         self._lock = threading.Lock()
         self._clock = time.monotonic
@@ -173,22 +178,30 @@ class Pacer:
                 self.next_start = 0.0
             return start - now
 
-    def wait(self) -> None:
-        """Sleep until this request may start."""
+    def wait(self) -> int:
+        """Sleep until this request may start; returns its ticket for :meth:`observe`."""
+        ticket = self.cuts  # read before scheduling: a cut meanwhile counts as after it
         pause = self.delay()
         if pause > 0:
             time.sleep(pause)
+        return ticket
 
-    async def await_turn(self) -> None:
+    async def await_turn(self) -> int:
         """:meth:`wait` for asyncio."""
+        ticket = self.cuts
         pause = self.delay()
         if pause > 0:
             import asyncio
 
             await asyncio.sleep(pause)
+        return ticket
 
-    def observe(self, response: httpx.Response) -> None:
-        """Learn from an answer: its rate-limit headers, and whether it was a refusal."""
+    def observe(self, response: httpx.Response, ticket: int | None = None) -> None:
+        """Learn from an answer: its rate-limit headers, and whether it was a refusal.
+
+        ``ticket`` is what :meth:`wait` returned for this request; a refusal of a request
+        scheduled before the last cut does not cut again (``None``: it may cut).
+        """
         headers = response.headers
         refused = response.status_code in (403, 429) and is_throttled(response)
         now = self._clock()
@@ -208,8 +221,12 @@ class Pacer:
                 if asked:
                     self.next_start = max(self.next_start, now + asked)
                 got = float(sum(1 for t in self._recent if now - t <= 1.0))
-                if rate is None and got:  # no successes to go by: the retry's backoff paces
+                after_cut = ticket is None or ticket >= self.cuts
+                if rate is None and got and after_cut:  # no successes: the retry's backoff paces
                     self._set(max(0.5, self.BACKOFF * min(got, self.learned or got)))
+                    self.cuts += 1
+                    # the quota is spent now: the next start one interval on, not at once
+                    self.next_start = max(self.next_start, now + 1.0 / (self.rate or got))
             elif rate is None and self.learned is not None:
                 self._set(self.learned * self.PROBE)
 

@@ -96,6 +96,92 @@ def test_refusals_without_headers_slow_then_probe_up() -> None:
     assert pacer.refused == 1
 
 
+def _sleeping_on(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``time.sleep`` in the pacer moves the test's clock instead of sleeping."""
+    from orange_nb.session import retry
+
+    monkeypatch.setattr(
+        retry.time, "sleep", lambda seconds: setattr(clock, "now", clock.now + seconds)
+    )
+
+
+def _got_through(pacer: Pacer, clock: Clock, count: int = 10) -> None:
+    for _ in range(count):  # successes within the last second: the base of a cut
+        clock.now += 0.05
+        pacer.observe(_answer())
+
+
+def test_refusals_of_requests_in_flight_at_a_cut_cut_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    pacer, clock = _pacer()
+    _sleeping_on(clock, monkeypatch)
+    _got_through(pacer, clock)
+    tickets = [pacer.wait() for _ in range(16)]  # sixteen under way at the unknown pace
+    for ticket in tickets:  # the quota is spent: every one of them is refused
+        pacer.observe(_answer(429), ticket)
+    assert pacer.refused == 16 and pacer.cuts == 1
+    assert pacer.rate == pytest.approx(10 * Pacer.BACKOFF)  # not 10 × 0.85 ** 16
+    assert pacer.delay() == pytest.approx(1 / pacer.rate)  # the next start one interval on
+
+
+def test_a_refusal_of_a_request_started_after_the_cut_cuts_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pacer, clock = _pacer()
+    _sleeping_on(clock, monkeypatch)
+    _got_through(pacer, clock)
+    early = pacer.wait()
+    pacer.observe(_answer(429), early)
+    assert pacer.cuts == 1
+    late = pacer.wait()  # scheduled at the new pace
+    pacer.observe(_answer(429), early)  # one more from before: no cut
+    assert pacer.rate == pytest.approx(10 * Pacer.BACKOFF)
+    pacer.observe(_answer(429), late)
+    assert pacer.cuts == 2
+    assert pacer.rate == pytest.approx(10 * Pacer.BACKOFF**2)
+    pacer.observe(_answer(429))  # no ticket (a caller that has none): it may cut, as before
+    assert pacer.cuts == 3
+
+
+def test_await_turn_gives_a_ticket_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    pacer, clock = _pacer()
+    _got_through(pacer, clock)
+    early = asyncio.run(pacer.await_turn())
+    pacer.observe(_answer(429), early)
+    assert pacer.cuts == 1
+    monkeypatch.setattr(asyncio, "sleep", _no_sleep)
+    assert asyncio.run(pacer.await_turn()) == 1
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+def test_after_a_cut_successes_probe_back_to_the_quota(monkeypatch: pytest.MonkeyPatch) -> None:
+    pacer, clock = _pacer()
+    _sleeping_on(clock, monkeypatch)
+    _got_through(pacer, clock)
+    pacer.observe(_answer(429), pacer.wait())
+    cut = pacer.rate
+    assert cut == pytest.approx(8.5)
+    successes = 0
+    while pacer.rate is not None and pacer.rate < 10 and successes < 1000:
+        pacer.observe(_answer(), pacer.wait())
+        successes += 1
+    assert successes == 55  # 1 / 0.85 in steps of 0.3 %: about 6 s at this pace
+    assert 5.9 < clock.now - 100.5 < 6.1  # the time those 55 took at the pace probed
+
+
+def test_refusals_with_quota_headers_do_not_cut() -> None:
+    pacer, clock = _pacer()
+    _got_through(pacer, clock)
+    quota = {"RateLimit_Policy": "10;w=1", "RateLimit_Remaining": "0"}
+    for _ in range(3):
+        pacer.observe(_answer(429, **quota), 0)
+    assert pacer.rate == pytest.approx(10 * Pacer.MARGIN) and pacer.cuts == 0
+
+
 def test_sandbox_bucket_refills_over_time() -> None:
     limiter = RateLimiter()
     assert all(limiter.allow("c", 5, 0.0) for _ in range(5))  # a burst of one second's worth
