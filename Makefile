@@ -31,14 +31,17 @@ $(LAB_STAMP): pyproject.toml
 	rm -f $(VENV)/.lab-installed-*
 	touch $@
 
-# configurable-http-proxy (npm) for the JupyterHub tests, inside the project: never global.
+# npm packages inside the project, never global: configurable-http-proxy for the JupyterHub
+# tests, oidc-provider for the CIBA interop tests (tests/interop).
 CHP_VERSION := 5.3.0
+OIDC_PROVIDER_VERSION := 9.13.3
 NODE := .ci/node
-NODE_STAMP := $(NODE)/.installed-chp-$(CHP_VERSION)
+NODE_STAMP := $(NODE)/.installed-chp-$(CHP_VERSION)-op-$(OIDC_PROVIDER_VERSION)
 
 $(NODE_STAMP):
 	npm install --prefix $(NODE) --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-		configurable-http-proxy@$(CHP_VERSION)
+		configurable-http-proxy@$(CHP_VERSION) oidc-provider@$(OIDC_PROVIDER_VERSION)
+	rm -f $(NODE)/.installed-*
 	touch $@
 
 # Jupyter refuses root unless told; containers and CI machines often run as root.

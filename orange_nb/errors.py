@@ -40,6 +40,10 @@ if TYPE_CHECKING:  # httpx loads with the first call, not with `import orange_nb
     import httpx
 
 SIGN_IN_AGAIN = "Sign in again with `%orange login` or `orange.login()`."
+TOKEN_SPENT = (
+    "The access token was single-use (CAMARA Number Verification) and a call has spent it: "
+    "each verification needs a new sign-in."
+)
 
 
 class OrangeNBError(Exception):
@@ -141,6 +145,23 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
     return None
 
 
+def correlator_of(response: Any) -> str | None:
+    """A call's ``x-correlator``: as the server echoed it, else as the request sent it."""
+    for headers in (response.headers, response.request.headers):
+        value = (headers.get("x-correlator") or "").strip()
+        if _REQUEST_ID.fullmatch(value):
+            return value
+    return None
+
+
+def ids_text(request_id: str | None, correlator: str | None) -> str:
+    """``"Request id R, x-correlator C."`` (what support asks for), or less, or ``""``."""
+    parts = [f"Request id {request_id}"] if request_id else []
+    if correlator and correlator != request_id:
+        parts.append(f"x-correlator {correlator}" if parts else f"Request x-correlator {correlator}")
+    return ", ".join(parts) + "." if parts else ""
+
+
 def parse_json(content: bytes | str) -> Any:
     """JSON text as Python values; ``ValueError`` for anything that is not JSON.
 
@@ -215,6 +236,7 @@ class OrangeAPIError(OrangeNBError):
 
     Attributes: ``status`` (HTTP), ``code`` (Orange's integer code, or CAMARA's string code),
     ``message``, ``description``, ``request_id`` (``X-OAPI-Request-Id``: support asks for it),
+    ``correlator`` (the call's ``x-correlator``, CAMARA's: both ids end the message),
     ``url`` (without query values) and ``method``. The message names a URL under ``base``
     (the session's ``api_url``) by its path, as it was typed: ``GET /sandbox/x failed``.
     """
@@ -231,12 +253,14 @@ class OrangeAPIError(OrangeNBError):
         method: str = "GET",
         advice: str | None = None,
         base: str | None = None,
+        correlator: str | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.description = description
         self.request_id = request_id
+        self.correlator = correlator
         self.url = redact_url(url)
         self.shown_url = _under(self.url, base)
         self.method = method
@@ -264,9 +288,8 @@ class OrangeAPIError(OrangeNBError):
             what += f" ({self.message}"
             what += f": {self.description})" if self.description else ")"
         what += "."
-        if self.request_id:
-            what += f" Request id {self.request_id}."
-        return f"{what} {self.advice}".strip()
+        ids = ids_text(self.request_id, self.correlator)
+        return " ".join(part for part in (what, ids, self.advice) if part)
 
     @classmethod
     def from_response(
@@ -291,6 +314,7 @@ class OrangeAPIError(OrangeNBError):
             method=response.request.method,
             advice=advice,
             base=base,
+            correlator=correlator_of(response),
         )
 
 

@@ -5,14 +5,19 @@ on ``sys.path``).
   and records the method and raw path of every request it gets.
 - ``signed_in_sandbox_session``: a sandbox session signed in at once (auto-consent), that
   may send its token to extra allowed hosts.
+- ``phone_session``: a sandbox session that signs in by phone (CIBA) with a new key pair
+  (``private_key_jwt``, no client secret); requests wait for a decision.
+- ``decide_next``: a thread that answers the next pending request on the sandbox's phone.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -97,3 +102,42 @@ def signed_in_sandbox_session(
         yield session
     finally:
         session.close()
+
+
+def phone_session(
+    sandbox: SandboxServer,
+    make_session: Callable[..., Orange],
+    folder: Path,
+    alg: str = "ES256",
+    **settings: Any,
+) -> Orange:
+    """See the module docstring; ``settings`` go to ``make_session``."""
+    from orange_nb.keys import new_key_pair
+
+    pair = new_key_pair(folder, alg)
+    sandbox.sandbox.configure(jwks=pair.jwks, ciba_interval=0.05, auto_consent=None)
+    return make_session(  # no client secret at all: the key alone authenticates
+        client_secret=None,
+        token_auth_method="private_key_jwt",
+        private_key=str(pair.private_path),
+        **settings,
+    )
+
+
+def decide_next(sandbox: SandboxServer, decision: str) -> threading.Thread:
+    """Started: answer ``decision`` to the next request still pending (within 10 s)."""
+
+    def decide() -> None:
+        for _ in range(200):
+            pending = [
+                r for r in sandbox.sandbox.backchannel_requests() if r["decision"] == "pending"
+            ]
+            if pending:
+                url = f"{sandbox.url}/_sandbox/ciba/{pending[0]['id']}"
+                httpx.post(url, json={"decision": decision})
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=decide)
+    thread.start()
+    return thread

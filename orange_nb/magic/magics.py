@@ -11,7 +11,7 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from traitlets import Bool, Enum, Int
 
-from ..errors import OrangeAPIError, UsageError, redact_url, request_id_of
+from ..errors import OrangeAPIError, UsageError, correlator_of, redact_url, request_id_of
 from .bodies import encode
 from .export import export, export_list
 from .export.request import ExportRequest
@@ -392,6 +392,7 @@ def _json_of(response: Any) -> Any:
             url=str(response.request.url),
             method=response.request.method,
             advice="Drop --json to get it as it came, or use --raw for the response.",
+            correlator=correlator_of(response),
         ) from None
 
 

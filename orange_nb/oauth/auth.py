@@ -10,6 +10,7 @@ from .._urls import origin_text as origin
 from ..errors import TokenSentElsewhere, json_body
 from .keeper import TokenKeeper
 from .secret import Secret
+from .token import Token
 
 _ORANGE_INVALID = {41, 42, "41", "42"}
 
@@ -64,8 +65,10 @@ class BearerAuth(httpx.Auth):
         if response.status_code == 401:
             response.read()  # the envelope says whether a refresh can help
         if is_invalid_token(response):
-            self._authorize(request, self.keeper.after_rejection(token).access_token)
-            yield request
+            token = self.keeper.after_rejection(token)
+            self._authorize(request, token.access_token)
+            response = yield request
+        self._spend(token, response)
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -77,5 +80,12 @@ class BearerAuth(httpx.Auth):
         if response.status_code == 401:
             await response.aread()
         if is_invalid_token(response):
-            self._authorize(request, (await self.keeper.aafter_rejection(token)).access_token)
-            yield request
+            token = await self.keeper.aafter_rejection(token)
+            self._authorize(request, token.access_token)
+            response = yield request
+        self._spend(token, response)
+
+    def _spend(self, token: Token, response: httpx.Response) -> None:
+        # CAMARA: the API took a single-use token (Number Verification); it is spent now.
+        if token.single_use and response.is_success:
+            self.keeper.spend(token)

@@ -109,9 +109,24 @@ def mask_phone(login_hint: str) -> str:
     digits = re.sub(r"\D", "", login_hint) if login_hint.startswith(("tel:", "+")) else ""
     if len(digits) < 6:
         return "•••"  # ipport:/operatortoken: hints name no number to show
-    middle = digits[3:-2]
+    code = _country_code_length(digits)
+    middle = digits[code + 1 : -2]
     pairs = ["••" if len(middle[i : i + 2]) == 2 else "•" for i in range(0, len(middle), 2)]
-    return f"+{digits[:2]} {digits[2]} {' '.join(pairs)} {digits[-2:]}"
+    return f"+{digits[:code]} {digits[code]} {' '.join(pairs)} {digits[-2:]}"
+
+
+# ITU-T E.164 country codes of two digits (1 and 7 are the one-digit ones, the rest have
+# three: +990… of the CAMARA playground among them).
+_TWO_DIGIT_CODES = frozenset(
+    {20, 27, 30, 31, 32, 33, 34, 36, 39, 40, 41, 43, 44, 45, 46, 47, 48, 49, 51, 52, 53, 54}
+    | {55, 56, 57, 58, 60, 61, 62, 63, 64, 65, 66, 81, 82, 84, 86, 90, 91, 92, 93, 94, 95, 98}
+)
+
+
+def _country_code_length(digits: str) -> int:
+    if digits[0] in "17":
+        return 1
+    return 2 if int(digits[:2]) in _TWO_DIGIT_CODES else 3
 
 
 @dataclass(repr=False)

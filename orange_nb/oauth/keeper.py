@@ -8,13 +8,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from ..errors import SIGN_IN_AGAIN, LoginRequired, NetworkError
+from ..errors import SIGN_IN_AGAIN, TOKEN_SPENT, LoginRequired, NetworkError
 from .endpoint import TokenEndpoint
 from .token import DEFAULT_LEEWAY, Token
 
 # Events reported to the listener: "token" (set, refreshed or cleared), "stored" (refreshed
 # or adopted, and already in the shared store), "refreshing", "expired" (the refresh token
-# was refused), "refresh_failed" (network; the old token is kept).
+# was refused), "spent" (a single-use token did its one call), "refresh_failed" (network;
+# the old token is kept).
 Listener = Callable[[str, "Token | None"], None]
 
 
@@ -74,6 +75,7 @@ class TokenKeeper:
         self._listener = listener
         self._store = store
         self._token: Token | None = None
+        self._spent = False  # the last token was single-use and a call spent it
         self._lock = threading.Lock()
 
     @property
@@ -85,6 +87,7 @@ class TokenKeeper:
         """Replace the token (sign-in, restore from a store with ``stored=True``, sign-out)."""
         with self._lock:
             self._token = token
+            self._spent = False
         self._emit("stored" if stored else "token", token)
 
     def _emit(self, event: str, token: Token | None) -> None:
@@ -95,13 +98,34 @@ class TokenKeeper:
         """A token usable now, refreshing first when it is due. ``LoginRequired`` when there is none."""
         token = self._token
         if token is None:
-            raise LoginRequired("You are not signed in to Orange. " + SIGN_IN_AGAIN)
+            raise self._none_held()
         if not token.refresh_due(self.leeway):
             return token
         return self._refresh(token, forced=False)
 
+    def _none_held(self) -> LoginRequired:
+        if self._spent:
+            return LoginRequired(TOKEN_SPENT + " " + SIGN_IN_AGAIN)
+        return LoginRequired("You are not signed in to Orange. " + SIGN_IN_AGAIN)
+
+    def spend(self, token: Token) -> None:
+        """A call with single-use ``token`` went through: the API will not take it again, so
+        the next call says so instead of sending it (and no refresh is tried: there is none)."""
+        with self._lock:
+            if self._token is not token:
+                return  # already replaced (a new sign-in) or spent by a concurrent call
+            self._token, self._spent = None, True
+            store = self._store() if self._store is not None else None
+            if store is not None and _same(store.load(), token):
+                store.clear()
+        self._emit("spent", None)
+
     def after_rejection(self, stale: Token) -> Token:
         """The API rejected ``stale`` as invalid: refresh once unless someone already did."""
+        if stale.single_use and stale.refresh_token is None:
+            # Spent before this kernel knew (another kernel used it): nothing to refresh.
+            self.spend(stale)
+            raise self._none_held()
         # A token another kernel stored may predate what made the API reject ours (an
         # expiry or revocation on its side): refresh from it rather than use it as it is.
         return self._refresh(stale, forced=True, adopt=False)
@@ -110,7 +134,7 @@ class TokenKeeper:
         """Refresh whatever the current token is (the "Refresh now" button, ``orange.refresh()``)."""
         token = self._token
         if token is None:
-            raise LoginRequired("You are not signed in to Orange. " + SIGN_IN_AGAIN)
+            raise self._none_held()
         return self._refresh(token, forced=True)
 
     def _refresh(self, seen: Token, *, forced: bool, adopt: bool = True) -> Token:
@@ -118,7 +142,7 @@ class TokenKeeper:
         with self._lock:
             current = self._token
             if current is None:
-                raise LoginRequired("You are not signed in to Orange. " + SIGN_IN_AGAIN)
+                raise self._none_held()
             if current is not seen and not current.refresh_due(self.leeway):
                 return current  # another caller refreshed while we waited for the lock
             store = self._store() if self._store is not None else None

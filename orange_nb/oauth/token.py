@@ -14,6 +14,8 @@ from .secret import Secret, reveal
 
 DEFAULT_LEEWAY = 60.0
 _MAX_LIFETIME = 10**9  # seconds (30 years): anything longer is no lifetime a server means
+SINGLE_USE_SCOPES = frozenset({"dpv:FraudPreventionAndDetection#number-verification:verify"})
+"""CAMARA: a token granting one of these (Number Verification) is spent by its first good call."""
 
 
 def parse_expires_in(value: Any) -> float | None:
@@ -165,6 +167,11 @@ class Token:
             return False
         lifetime = self.lifetime or 0.0
         return left <= min(leeway, max(lifetime, 0.0) / 2)
+
+    @property
+    def single_use(self) -> bool:
+        """Whether the API spends this token on its first successful call (CAMARA)."""
+        return any(scope in SINGLE_USE_SCOPES for scope in self.scopes)
 
     @property
     def expired(self) -> bool:

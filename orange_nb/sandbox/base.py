@@ -133,6 +133,10 @@ class SandboxHandler(RequestHandler):
         client). Standalone: yes; a host application (a Jupyter server) narrows it."""
         return True
 
+    def form_token(self) -> str | None:
+        """The token a page's form must carry back (a host application's XSRF token); none here."""
+        return None
+
     def check_xsrf_cookie(self) -> None:
         """No XSRF cookie: these endpoints play an external server (token requests and the
         consent form come from elsewhere), even when mounted in a Jupyter server."""

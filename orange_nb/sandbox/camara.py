@@ -18,6 +18,8 @@ OFFLINE_ACCESS = "offline_access"
 FRAUD_PREVENTION = "dpv:FraudPreventionAndDetection"
 NUMBER_VERIFICATION = "dpv:FraudPreventionAndDetection#number-verification:verify"
 SIM_SWAP = "sim-swap:check"
+LOCATION_VERIFICATION = "location-verification:verify"
+PLAYGROUND_PREFIX = "+990"  # the CAMARA playground's fake numbers (ITU's unassigned +990)
 SINGLE_USE_SCOPES = frozenset({NUMBER_VERIFICATION})
 SINGLE_USE_LIFETIME = 300.0
 
@@ -27,6 +29,7 @@ SCOPE_WORDS = {
     NUMBER_VERIFICATION: "Purpose: fraud prevention — verify that this phone number is "
     "your device's (once)",
     SIM_SWAP: "Check whether your SIM card was recently swapped",
+    LOCATION_VERIFICATION: "Verify whether your device is in a given area",
 }
 """The CAMARA scopes the sandbox knows, with the consent page's words."""
 

@@ -3,7 +3,8 @@
 A backchannel request waits for the person's decision: the consent control approves it at
 once (``auto_consent`` or ``ORANGE_SANDBOX_AUTO_CONSENT``), or the control API decides it
 (``POST R/_sandbox/ciba/{auth_req_id or id}`` with ``{"decision": "approve" | "deny"}``;
-``GET R/_sandbox/ciba`` lists the pending ones, without their auth_req_id). The client polls
+``GET R/_sandbox/ciba`` lists the pending ones, without their auth_req_id), or the person on
+the "phone" page ``R/_sandbox/phone/{number}``. The client polls
 the token endpoint with ``grant_type=urn:openid:params:grant-type:ciba``: a poll sooner than
 ``interval`` answers ``slow_down`` and adds 5 s to it (CIBA §11).
 
@@ -63,6 +64,13 @@ class BackchannelRequest:
             "decision": self.decision,
             "expires_in": max(0, round(self.expires_at - now)),
         }
+
+
+def public_id(auth_req_id: str) -> str:
+    """A request's public handle: the control API's and its phone page's. Derived from the
+    auth_req_id (16 hex digits of its hash) so a client can link to its request's page
+    without holding the number or revealing the auth_req_id."""
+    return digest(auth_req_id)[:16]
 
 
 class BackchannelMixin:
@@ -144,7 +152,7 @@ class BackchannelMixin:
         lifetime = min(requested_expiry or settings.ciba_expires_in, MAX_EXPIRY)
         auth_req_id = new_secret(AUTH_REQ_PREFIX)
         request = BackchannelRequest(
-            secrets.token_urlsafe(9),
+            public_id(auth_req_id),
             client.client_id,
             scopes,
             login_hint,
@@ -175,14 +183,30 @@ class BackchannelMixin:
         with self._lock:
             return [r.view(now) for r in self._backchannel.values()]
 
-    def decide_backchannel(self, handle: str, approve: bool) -> bool:
-        """Approve or deny a pending request, by auth_req_id or public id; False if none."""
+    def phone_requests(self, number: str | None, handle: str | None = None) -> list[dict[str, object]]:
+        """The requests pending on the phone ``number`` (or the one with public id ``handle``),
+        oldest first: what the phone page shows."""
+        now = time.time()
+        with self._lock:
+            return [
+                r.view(now)
+                for r in self._backchannel.values()
+                if (r.login_hint == f"tel:{number}" if number else r.id == handle)
+                and r.decision == "pending"
+                and now < r.expires_at
+            ]
+
+    def decide_backchannel(self, handle: str, approve: bool, number: str | None = None) -> bool:
+        """Approve or deny a pending request, by auth_req_id or public id (and, from a number's
+        phone page, only one sent to that ``number``); False if none."""
         now = time.time()
         with self._lock:
             request = self._backchannel.get(digest(handle)) or next(
                 (r for r in self._backchannel.values() if r.id == handle), None
             )
             if request is None or request.decision != "pending" or now >= request.expires_at:
+                return False
+            if number is not None and request.login_hint != "tel:" + number:
                 return False
             request.decision = "approved" if approve else "denied"
         self.count("ciba.approved" if approve else "ciba.denied")

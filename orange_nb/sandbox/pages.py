@@ -1,7 +1,8 @@
-"""The sandbox's HTML pages: sign-in, consent, and errors that must not redirect.
+"""The sandbox's HTML pages: sign-in, consent, the "phone", and errors that must not redirect.
 
 Plain server-rendered HTML; every value shown goes through ``html.escape``; forms post
-to the relative URL ``authorize`` so they work under any host and path prefix.
+to the relative URL ``authorize`` (the phone's to its own URL) so they work under any host
+and path prefix.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ PAGE_HEADERS: Mapping[str, str] = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+
+# The phone page posts to itself and reloads itself (a meta refresh: still no script). Its
+# referrer stays on this origin so that a browser's form POST names where it came from.
+PHONE_HEADERS: Mapping[str, str] = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "same-origin",
+}
+PHONE_REFRESH = 5  # seconds: a new request shows up without touching the page
 
 _CSS = """
 *{box-sizing:border-box}
@@ -43,14 +54,17 @@ ul.scopes li{padding:.6rem 0;border-bottom:1px solid #e5e5e5}
 ul.scopes code{display:block;color:#595959;font-size:.85rem}
 .error{background:#fff0f0;border-left:4px solid #cd3c14;padding:.6rem .8rem;margin:1rem 0}
 .hint{color:#595959;font-size:.85rem;margin-top:1.5rem}
+.request{border:2px solid #e5e5e5;padding:1rem;margin:1rem 0}
+.binding{font-size:1.25rem;font-weight:700;margin:0 0 .5rem}
+.notice{background:#f0f7ff;border-left:4px solid #527edb;padding:.6rem .8rem;margin:1rem 0}
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, head: str = "") -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="robots" content="noindex">'
+        f'<meta name="robots" content="noindex">{head}'
         f"<title>{escape(title)} · orange_nb sandbox</title><style>{_CSS}</style></head>"
         f'<body><div class="banner" role="note"><b>orange_nb sandbox</b> — synthetic data, '
         f"not Orange</div><main>{body}</main></body></html>\n"
@@ -120,4 +134,69 @@ def error_page(title: str, message: str) -> str:
         f"<h1>{escape(title)}</h1><p>{escape(message)}</p>"
         '<p class="hint">Nothing was sent back to the application. Start the sign-in again '
         "from the notebook.</p>",
+    )
+
+
+_NOTICES = {
+    "approved": "Approved: the notebook signs in at its next poll.",
+    "denied": "Denied: the notebook is told the sign-in was refused.",
+    "gone": "That request was no longer waiting (answered already, or expired).",
+}
+
+
+def _time_left(seconds: object) -> str:
+    whole = seconds if isinstance(seconds, int) else 0
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def phone_page(
+    number: str,
+    requests: Iterable[Mapping[str, object]],
+    words: Mapping[str, str],
+    *,
+    notice: str | None = None,
+    xsrf: str | None = None,
+) -> str:
+    """The sandbox's "phone" for ``number``: each pending sign-in request with Approve / Deny.
+
+    ``requests`` are the control API's views; ``xsrf`` (a Jupyter server's ``_xsrf``) goes in
+    every form when the sandbox is mounted there.
+    """
+    token = f'<input type="hidden" name="_xsrf" value="{escape(xsrf)}">' if xsrf else ""
+    cards = []
+    for request in requests:
+        handle = escape(str(request.get("id", "")))
+        message = request.get("binding_message")
+        binding = f'<p class="binding">{escape(message)}</p>' if isinstance(message, str) else ""
+        scopes = request.get("scopes")
+        items = "".join(
+            f"<li>{escape(words.get(scope, scope))}<code>{escape(scope)}</code></li>"
+            for scope in (scopes if isinstance(scopes, list) else [])
+            if isinstance(scope, str)
+        )
+        cards.append(
+            f'<section class="request" id="request-{handle}">{binding}'
+            f"<p><strong>{escape(str(request.get('client_id', '')))}</strong> asks to sign "
+            f'you in and to:</p><ul class="scopes">{items}</ul>'
+            f'<p class="muted">Expires in {_time_left(request.get("expires_in"))}</p>'
+            f'<form method="post" autocomplete="off">{token}'
+            f'<input type="hidden" name="request" value="{handle}">'
+            '<div class="actions">'
+            '<button type="submit" name="decision" value="deny" class="secondary" '
+            f'id="deny-{handle}">Deny</button>'
+            '<button type="submit" name="decision" value="approve" '
+            f'id="approve-{handle}">Approve</button>'
+            "</div></form></section>"
+        )
+    said = _NOTICES.get(notice or "")
+    shown = f'<p class="notice" role="status">{escape(said)}</p>' if said else ""
+    body = "".join(cards) or (
+        '<p class="muted" id="nothing">No sign-in request is waiting for this phone.</p>'
+    )
+    return _page(
+        f"Phone {number}",
+        f"<h1>Phone {escape(number)}</h1>{shown}{body}"
+        f"<p class=\"hint\">The sandbox's stand-in for the person's phone: sign-in requests "
+        f"sent to this number (CIBA) appear here. This page reloads every {PHONE_REFRESH} s.</p>",
+        head=f'<meta http-equiv="refresh" content="{PHONE_REFRESH}">',
     )

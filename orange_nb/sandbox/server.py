@@ -56,6 +56,7 @@ def handlers(prefix: str, sandbox: Sandbox) -> list[URLSpec]:
         ("sandbox/kyc-match/v0.3/match", api.KycMatchHandler),
         ("sandbox/camara/number-verification/v0/verify", ciba.NumberVerificationHandler),
         ("sandbox/camara/sim-swap/v1/check", ciba.SimSwapHandler),
+        ("sandbox/camara/location-verification/v1/verify", ciba.LocationVerificationHandler),
         ("_sandbox/settings", control.SettingsHandler),
         ("_sandbox/faults", control.FaultsHandler),
         ("_sandbox/stats", control.StatsHandler),
@@ -64,6 +65,7 @@ def handlers(prefix: str, sandbox: Sandbox) -> list[URLSpec]:
         ("_sandbox/expire-access-tokens", control.ExpireAccessTokensHandler),
         ("_sandbox/ciba", ciba.CibaListHandler),
         ("_sandbox/ciba/([^/]+)", ciba.CibaDecisionHandler),
+        ("_sandbox/phone/([^/]+)", ciba.PhoneHandler),
         (".*", NotFoundHandler),
     ]
     return [URLSpec(re.escape(root) + path + "$", cls, args) for path, cls in routes]

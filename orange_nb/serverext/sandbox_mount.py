@@ -126,6 +126,12 @@ class _MountedHandler(SandboxHandler):
                     status=403,
                 ) from None
 
+    def form_token(self) -> str | None:
+        """Jupyter's ``_xsrf``: the phone page's form posts through the control API's check."""
+        jupyter: Any = self
+        token: bytes = jupyter.xsrf_token
+        return token.decode("ascii")
+
     def redirect_permitted(self, uri: str) -> bool:
         """This server's callback on the browser's origin, loopback, or configured URIs."""
         origin = browser_origin(self.request, trust_xheaders=self.mount.context.trust_xheaders)

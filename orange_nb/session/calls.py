@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from ..errors import (
     OrangeAPIError,
     OrangeNBError,
     aread_answer,
+    correlator_of,
     read_answer,
     request_id_of,
 )
@@ -77,6 +79,7 @@ def decode_records(
                 url=str(response.request.url),
                 method=response.request.method,
                 advice="Try again; if it persists, the API is at fault.",
+                correlator=correlator_of(response),
             ) from None
     if ctype.startswith("text/") or "xml" in ctype or "html" in ctype:
         return response.text, None
@@ -102,6 +105,14 @@ class _Tries:
         self.policy, self.method, self.url = policy, method, url
         self.base = base  # api_url: errors name a URL under it by its path, as it was typed
         self.attempt, self.waited = 0, 0.0
+        # CAMARA: every call carries an x-correlator (its retries the same one); errors show it.
+        self.correlator = str(uuid.uuid4())
+
+    def build(self, client: httpx.Client | httpx.AsyncClient, **kwargs: Any) -> httpx.Request:
+        """The request to send, with this call's ``x-correlator`` unless the caller set one."""
+        request = client.build_request(self.method, self.url, **kwargs)
+        request.headers.setdefault("x-correlator", self.correlator)
+        return request
 
     def step(
         self, response: httpx.Response | None = None, error: httpx.TransportError | None = None
@@ -268,12 +279,12 @@ class CallsMixin:
     def _request_on(
         self, client: httpx.Client, method: str, path_or_url: str, send: dict[str, Any]
     ) -> httpx.Response:
-        tries, url, kwargs = self._prepare(method, path_or_url, send)
+        tries, _url, kwargs = self._prepare(method, path_or_url, send)
         pacer = self.wiring.pacer
         while True:
             ticket = pacer.wait()
             try:
-                sent = client.send(client.build_request(tries.method, url, **kwargs), stream=True)
+                sent = client.send(tries.build(client, **kwargs), stream=True)
                 answer = read_answer(sent)  # a bad gzip: NetworkError
                 pacer.observe(answer, ticket)
                 step = tries.step(response=answer)
@@ -297,14 +308,13 @@ class CallsMixin:
     ) -> httpx.Response:
         """:meth:`request` for asyncio: ``await orange.arequest("GET", "/…")``."""
         send = dict(params=params, json=json, data=data, content=content, headers=headers)
-        tries, url, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
+        tries, _url, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
         client = self.wiring.aclient()
         pacer = self.wiring.pacer
         while True:
             ticket = await pacer.await_turn()
             try:
-                request = client.build_request(tries.method, url, **kwargs)
-                sent = await client.send(request, stream=True)
+                sent = await client.send(tries.build(client, **kwargs), stream=True)
                 answer = await aread_answer(sent)
                 pacer.observe(answer, ticket)
                 step = tries.step(response=answer)

@@ -9,27 +9,48 @@ logout) stops the polling at once.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from .._protocol import SERVER_URL_VAR
 from ..errors import ConfigError
 from ..oauth.ciba import Backchannel, BackchannelRequest
 from ..oauth.token import Token
 from .signin import Session, SignIn
 
+if TYPE_CHECKING:
+    from .wiring import Wiring
+
+
+PHONE_ROUTE = "/_sandbox/phone/"
+SANDBOX_BACKCHANNEL = "/openidconnect/fr/v1/bc-authorize"
+
 
 class CibaAttempt:
-    """One backchannel sign-in under way. ``phone`` is the number masked for display."""
+    """One backchannel sign-in under way. ``phone`` is the number masked for display.
+
+    ``phone_page`` is the sandbox's "phone" page for this request (Approve / Deny in a
+    browser) when the backchannel endpoint is the sandbox's, else ``None``.
+    """
 
     name = "ciba"
     url = ""  # nothing to open: the person approves on the phone
     waits_for_paste = False
 
     def __init__(
-        self, backchannel: Backchannel, request: BackchannelRequest, binding_message: str | None
+        self,
+        backchannel: Backchannel,
+        request: BackchannelRequest,
+        binding_message: str | None,
+        phone_page: str | None = None,
     ) -> None:
         self.backchannel = backchannel
         self.request = request
         self.binding_message = binding_message
+        self.phone_page = phone_page
         self._cancel = threading.Event()
 
     @property
@@ -73,6 +94,29 @@ def begin_ciba(
         )
     backchannel = Backchannel(wiring.token_endpoint(), url)
     request = backchannel.start(login_hint, settings.scopes, binding_message=binding_message)
-    attempt = CibaAttempt(backchannel, request, binding_message)
-    signin.start(attempt, settings.scopes)
+    attempt = CibaAttempt(backchannel, request, binding_message, _phone_page(wiring, request))
+    signin.start(
+        attempt,
+        settings.scopes,
+        again=lambda: begin_ciba(session, signin, login_hint, binding_message),
+    )
     return attempt
+
+
+def _phone_page(wiring: Wiring, request: BackchannelRequest) -> str | None:
+    """The sandbox's phone page for this request, when the sandbox is the provider."""
+    root = wiring.endpoints.api_url.rstrip("/")
+    hint = request.login_hint
+    if wiring.settings.preset != "sandbox" or not hint.startswith("tel:+"):
+        return None
+    if wiring.endpoints.backchannel_url != root + SANDBOX_BACKCHANNEL:
+        return None  # another provider answers the backchannel: its phone is a real one
+    # The request's public id (the sandbox derives it the same way): a link that holds
+    # neither the number nor the auth_req_id, so it may sit in a saved notebook.
+    handle = hashlib.sha256(request.auth_req_id.reveal().encode()).hexdigest()[:16]
+    page = root + PHONE_ROUTE + handle
+    server = (os.environ.get(SERVER_URL_VAR) or "").rstrip("/")
+    if server and page.startswith(server + "/"):
+        # Mounted in this Jupyter server: the browser reaches it on the host it already uses.
+        return urlsplit(page).path
+    return page

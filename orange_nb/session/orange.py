@@ -640,9 +640,13 @@ class Orange(CallsMixin, Configurable):
             self.status = "signed_in"
             return
         self.token = token
-        if event == "expired":
+        if event in ("expired", "spent"):
             self.status = "expired"
-            self.last_error = "Session expired — sign in again."
+            self.last_error = (
+                "Single-use token spent — sign in again."
+                if event == "spent"
+                else "Session expired — sign in again."
+            )
             # The keeper cleared the store if it still held the refused token.
         elif token is not None:
             self.status = "signed_in"

@@ -134,8 +134,15 @@ class CodeAttempt:
 class _Waiter:
     """The wait for one attempt; ``wait_for_login`` and the widget join it."""
 
-    def __init__(self, attempt: Attempt, binding: Binding, scopes: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        attempt: Attempt,
+        binding: Binding,
+        scopes: tuple[str, ...],
+        again: Callable[[], object] | None = None,
+    ) -> None:
         self.attempt = attempt
+        self.again = again  # starts the same kind of attempt anew (None: the code flow)
         self.binding = binding  # the session's endpoints and client when the attempt began
         self.scopes = scopes
         self.done = threading.Event()
@@ -219,10 +226,19 @@ class SignIn:
         self.start(attempt, settings.scopes)
         return flow
 
-    def start(self, attempt: Attempt, scopes: tuple[str, ...]) -> None:
-        """Run ``attempt`` (already started) as this session's sign-in, replacing any other."""
+    def start(
+        self,
+        attempt: Attempt,
+        scopes: tuple[str, ...],
+        again: Callable[[], object] | None = None,
+    ) -> None:
+        """Run ``attempt`` (already started) as this session's sign-in, replacing any other.
+
+        ``again`` starts one of the same kind when a wait follows its failure (a sign-in by
+        phone asks the phone again, not for a browser link); without it, the code flow.
+        """
         self.cancel()
-        waiter = _Waiter(attempt, self._session.binding(), scopes)
+        waiter = _Waiter(attempt, self._session.binding(), scopes, again)
         with self._lock:
             self._waiter = waiter
         self._session.publish(last_error="", login_url=attempt.url, status="waiting")
@@ -300,7 +316,10 @@ class SignIn:
             token = self._session.keeper.token
             if token is not None and self.signed_in():
                 return token
-            self.begin_login()
+            if waiter is not None and waiter.again is not None:
+                waiter.again()
+            else:
+                self.begin_login()
             waiter = self._waiter
         assert waiter is not None
         if waiter.attempt.waits_for_paste:

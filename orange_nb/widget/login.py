@@ -35,7 +35,7 @@ from traitlets import Unicode
 from .._ipython import resolve_sign_in_errors, running_shell, take_sign_in_errors
 from ..errors import OrangeNBError
 from ..handoff.redirect import ORIGIN
-from .words import Snapshot, View, one_line, resolved, view
+from .words import SIGN_IN, Snapshot, View, one_line, resolved, view
 
 if TYPE_CHECKING:
     from ..session.orange import Orange
@@ -111,6 +111,13 @@ class _PasteBox(ipywidgets.Text):
     value = Unicode("", help="The pasted URL, cleared as soon as it arrives.").tag(
         sync=True, echo_update=False
     )
+
+
+def _open(shown: View) -> str:
+    """The words before a link in text: what opening it does."""
+    if shown.link_text == SIGN_IN:
+        return "Open this link to sign in with Orange"
+    return "Open the sandbox's phone to approve"
 
 
 class LoginWidget(ipywidgets.VBox):
@@ -227,9 +234,10 @@ class LoginWidget(ipywidgets.VBox):
             shown = view(snap, time.time())
             self._view = shown
             self.status_line.value = self._status_html(shown)
+            kind = "orange-nb-signin" if shown.link_text == SIGN_IN else "orange-nb-phone"
             self.link.value = (
-                f'<a class="orange-nb-signin" href="{html.escape(shown.link, quote=True)}" '
-                'target="_blank" rel="noopener">Sign in with Orange</a>'
+                f'<a class="{kind}" href="{html.escape(shown.link, quote=True)}" '
+                f'target="_blank" rel="noopener">{html.escape(shown.link_text)}</a>'
                 + _script(_SCROLL_JS % self._attempt_key)
                 if shown.link
                 else ""  # once the status leaves "waiting" the link leaves the saved state too
@@ -272,7 +280,7 @@ class LoginWidget(ipywidgets.VBox):
     @staticmethod
     def _text_of(shown: View) -> str:
         if shown.link:
-            return f"Open this link to sign in with Orange: {shown.link}\n{shown.text}"
+            return f"{_open(shown)}: {shown.link}\n{shown.text}"
         return f"Orange: {shown.text}"
 
     @staticmethod
@@ -280,7 +288,7 @@ class LoginWidget(ipywidgets.VBox):
         # For front ends that render HTML but not widgets: the link and the status, escaped.
         link = (
             f'<a href="{html.escape(shown.link, quote=True)}" target="_blank" '
-            'rel="noopener">Sign in with Orange</a> · '
+            f'rel="noopener">{html.escape(shown.link_text)}</a> · '
             if shown.link
             else ""
         )
@@ -290,7 +298,7 @@ class LoginWidget(ipywidgets.VBox):
         """One line for a terminal: the link to open, or the status."""
         shown = self._render()
         if shown.link:
-            return f"Open this link to sign in with Orange: {shown.link}"
+            return f"{_open(shown)}: {shown.link}"
         return f"Orange: {shown.text}"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:

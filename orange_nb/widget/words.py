@@ -19,6 +19,8 @@ NOT_SIGNED_IN = "Not signed in"
 WAITING = "Waiting for sign-in…"
 REFRESHING = "Refreshing…"
 EXPIRED = "Session expired — sign in again"
+PHONE = "Open the sandbox's phone"
+SIGN_IN = "Sign in with Orange"
 SIGN_IN_FAILED = "Sign-in failed — sign in again"
 ERROR_BELOW = "Sign-in failed — see the error below"
 SHOWN_ELSEWHERE = "the sign-in link is in the newest login output"
@@ -51,6 +53,7 @@ class Snapshot:
     offers_sign_in: bool = True
     error_below: bool = False
     phone: str = ""
+    phone_page: str = ""
     approve_by: float | None = None
     redirect_uri: str = ""
     redirect_note: str = ""
@@ -71,6 +74,7 @@ class Snapshot:
             waits_for_paste=orange.waits_for_paste,
             notice=notice,
             phone=phone,
+            phone_page=str(getattr(attempt, "phone_page", "") or "") if phone else "",
             approve_by=getattr(attempt, "expires_at", None) if phone else None,
             redirect_uri=rule.uri if rule is not None else "",
             redirect_note=rule.note if rule is not None else "",
@@ -99,6 +103,7 @@ class View:
     countdown: str = ""
     cancel: bool = False
     redirect: str = ""  # the redirect URI to register, shown while a code sign-in is not done
+    link_text: str = SIGN_IN  # what the link says (the sandbox's phone: its page)
 
 
 def one_line(message: str, limit: int = _MAX_MESSAGE) -> str:
@@ -174,15 +179,19 @@ def _signed_in(snap: Snapshot, token: Token, now: float) -> View:
 
 def _approve_on_phone(snap: Snapshot, now: float) -> View:
     # CIBA: nothing to open; the person approves on the phone before the request expires.
+    # The sandbox's stand-in phone is a page: its link is the one to open (workshops).
     text = f"Approve on your phone {snap.phone}"
+    link = safe_href(snap.phone_page) if snap.offers_sign_in else ""  # one widget links
     left = snap.approve_by - now if snap.approve_by is not None else None
     if left is None or left <= 0:
-        return View(text, "waiting", "", False, False, False, False, None, cancel=True)
+        return View(
+            text, "waiting", link, False, False, False, False, None, cancel=True, link_text=PHONE
+        )
     countdown = clock(left)
     return View(
         f"{text} · expires in {countdown}",
         "waiting",
-        "",
+        link,
         False,
         False,
         False,
@@ -191,6 +200,7 @@ def _approve_on_phone(snap: Snapshot, now: float) -> View:
         now + left,
         countdown,
         cancel=True,
+        link_text=PHONE,
     )
 
 
@@ -214,7 +224,9 @@ def view(snap: Snapshot, now: float) -> View:
     elif snap.status == "refreshing":
         base = View(REFRESHING, "busy", "", held, False, False, False, None)
     elif snap.status == "expired":
-        base = View(EXPIRED, "warn", "", held, False, True, False, None)
+        # The session says which end it was (expired, or a single-use token spent).
+        said = one_line(snap.last_error).rstrip(".") if snap.last_error.strip() else EXPIRED
+        base = View(said, "warn", "", held, False, True, False, None)
     elif snap.status == "error":
         if snap.error_below:  # the failed cell shows the reason: once is enough
             message = ERROR_BELOW

@@ -195,6 +195,20 @@ def test_bad_requests_are_refused_before_anything_is_sent(
     assert mask_phone(PHONE) == "+33 6 •• •• •• 78"
 
 
+@pytest.mark.parametrize(
+    ("hint", "shown"),
+    [
+        ("tel:+990123456780", "+990 1 •• •• •• 80"),  # the CAMARA playground's 3-digit code
+        ("tel:+14155550123", "+1 4 •• •• •• • 23"),
+        ("tel:+351912345678", "+351 9 •• •• •• 78"),
+        ("tel:+34612345678", "+34 6 •• •• •• 78"),
+        ("ipport:198.51.100.7:443", "•••"),
+    ],
+)
+def test_numbers_are_masked_after_their_country_code(hint: str, shown: str) -> None:
+    assert mask_phone(hint) == shown
+
+
 def test_the_provider_refusing_the_request_reads_plainly(
     backchannel: Backchannel, sandbox: SandboxServer
 ) -> None:

@@ -10,6 +10,7 @@ plant an HTML page that ran with the person's Jupyter session.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -429,3 +430,66 @@ def _static_site(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- the "phone" page (CIBA approvals in a browser) ----------------------------------------
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def _phone_request(server: JupyterServer) -> str:
+    """A pending sign-in by phone on the mounted sandbox; its phone page's URL."""
+    with httpx.Client(trust_env=False, timeout=30) as client:
+        reply = client.post(
+            f"{server.sandbox_root}/openidconnect/fr/v1/bc-authorize",
+            data={"scope": "openid", "login_hint": "tel:+33612345678"},
+            auth=(DEMO_CLIENT_ID, "orange-nb-sandbox-secret"),
+        )
+    assert reply.status_code == 200, reply.text
+    handle = hashlib.sha256(reply.json()["auth_req_id"].encode()).hexdigest()[:16]
+    return f"{server.sandbox_root}/_sandbox/phone/{handle}"
+
+
+def _decision(server: JupyterServer) -> str:
+    return str(server.sandbox("GET", "ciba")["requests"][-1]["decision"])
+
+
+def test_the_phone_page_needs_jupyters_login_and_its_xsrf(
+    alice: JupyterServer, anon: httpx.Client
+) -> None:
+    page = _phone_request(alice)
+    handle = page.rsplit("/", 1)[1]
+    form = f"request={handle}&decision=approve"
+    assert anon.get(page).status_code == 403
+    refused = anon.post(page, content=form, headers={"Content-Type": FORM_TYPE})
+    assert refused.status_code == 403 and _decision(alice) == "pending"
+    with httpx.Client(trust_env=False, timeout=30) as browser:  # signed in by cookie
+        browser.get(f"{alice.url}tree?token={alice.token}")
+        assert browser.get(page).status_code == 200
+        no_xsrf = browser.post(page, content=form, headers={"Content-Type": FORM_TYPE})
+        assert no_xsrf.status_code == 403 and _decision(alice) == "pending"
+    with alice.http() as http:
+        shown = http.get(page)
+    assert shown.status_code == 200 and 'name="_xsrf"' in shown.text
+    alice.sandbox("POST", "reset", {})
+
+
+def test_a_person_approves_on_the_phone_page_and_another_site_cannot(
+    alice: JupyterServer, page_in: Any, tmp_path: Path
+) -> None:
+    page_in.goto(f"{alice.url}tree?token={alice.token}")  # signed in to Jupyter (cookie)
+    first = _phone_request(alice)
+    handle = first.rsplit("/", 1)[1]
+    (tmp_path / "index.html").write_text(
+        f"""<!doctype html><form id="f" method="post" action="{first}">
+        <input name="request" value="{handle}"><input name="decision" value="approve"></form>"""
+    )
+    with _static_site(tmp_path) as site:  # a form on another origin: no XSRF token to send
+        page_in.goto(site + "/index.html")
+        page_in.evaluate("() => document.getElementById('f').submit()")
+        page_in.wait_for_load_state()
+    assert _decision(alice) == "pending"
+    page_in.goto(first)
+    page_in.click(f"#approve-{handle}")
+    page_in.wait_for_selector("p.notice:has-text('Approved')")
+    assert _decision(alice) == "approved"
+    alice.sandbox("POST", "reset", {})

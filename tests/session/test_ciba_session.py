@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import peers
 import pytest
 
 from orange_nb import ConfigError, LoginDenied, Orange
@@ -22,29 +23,11 @@ PHONE = "tel:+33612345678"
 def phone_session(
     sandbox: SandboxServer, make_session: Callable[..., Orange], tmp_path: Path
 ) -> Orange:
-    pair = new_key_pair(tmp_path, "RS256")
-    sandbox.sandbox.configure(jwks=pair.jwks, ciba_interval=0.05, auto_consent=None)
-    return make_session(  # no client secret at all: the key alone authenticates
-        signed_in=False,
-        client_secret=None,
-        token_auth_method="private_key_jwt",
-        private_key=str(pair.private_path),
-    )
+    return peers.phone_session(sandbox, make_session, tmp_path, "RS256", signed_in=False)
 
 
 def _decide(sandbox: SandboxServer, decision: str) -> threading.Thread:
-    def decide() -> None:
-        for _ in range(100):
-            pending = sandbox.sandbox.backchannel_requests()
-            if pending:
-                url = f"{sandbox.url}/_sandbox/ciba/{pending[0]['id']}"
-                httpx.post(url, json={"decision": decision})
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=decide)
-    thread.start()
-    return thread
+    return peers.decide_next(sandbox, decision)
 
 
 def test_sign_in_by_phone_then_call_the_api(phone_session: Orange, sandbox: SandboxServer) -> None:
@@ -124,3 +107,20 @@ def test_logout_revokes_with_the_key_too(phone_session: Orange, sandbox: Sandbox
         headers={"Authorization": f"Bearer {token.access_token.reveal()}"},
     )
     assert answer.status_code == 401
+
+
+def test_waiting_again_after_a_refusal_asks_the_phone_again(
+    phone_session: Orange, sandbox: SandboxServer
+) -> None:
+    phone_session.begin_ciba(PHONE, binding_message="Workshop 7")
+    _decide(sandbox, "deny").join()
+    with pytest.raises(LoginDenied):
+        phone_session.wait_for_login(timeout=10)
+    approving = _decide(sandbox, "approve")
+    phone_session.wait_for_login(timeout=10)  # a new request to the same phone, not a link
+    approving.join()
+    stats = sandbox.sandbox.stats()
+    assert stats["backchannel"]["requested"] == 2  # type: ignore[index]
+    assert stats["authorizations"]["requested"] == 0  # type: ignore[index]
+    assert phone_session.status == "signed_in" and phone_session.handoff_name == "ciba"
+    assert sandbox.sandbox.backchannel_requests()[-1]["binding_message"] == "Workshop 7"

@@ -4,16 +4,14 @@ the request's expiry, and a Cancel that stops the polling and leaves the session
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import peers
 import pytest
 
 from orange_nb import Orange
-from orange_nb.keys import new_key_pair
 from orange_nb.sandbox import SandboxServer
 from orange_nb.session.ciba import CibaAttempt
 from orange_nb.widget.login import LoginWidget
@@ -26,26 +24,7 @@ APPROVE = re.compile(r"Approve on your phone \+33 6 •• •• •• 78 · e
 def phone_session(
     sandbox: SandboxServer, make_session: Callable[..., Orange], tmp_path: Path
 ) -> Orange:
-    pair = new_key_pair(tmp_path, "ES256")
-    sandbox.sandbox.configure(jwks=pair.jwks, ciba_interval=0.05, auto_consent=None)
-    return make_session(
-        client_secret=None, token_auth_method="private_key_jwt", private_key=str(pair.private_path)
-    )
-
-
-def _approve_when_asked(sandbox: SandboxServer) -> threading.Thread:
-    def approve() -> None:
-        for _ in range(200):
-            pending = sandbox.sandbox.backchannel_requests()
-            if pending:
-                url = f"{sandbox.url}/_sandbox/ciba/{pending[0]['id']}"
-                httpx.post(url, json={"decision": "approve"})
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=approve)
-    thread.start()
-    return thread
+    return peers.phone_session(sandbox, make_session, tmp_path)
 
 
 def test_waiting_for_the_phone_then_signed_in(
@@ -56,10 +35,16 @@ def test_waiting_for_the_phone_then_signed_in(
         phone_session.begin_ciba(PHONE)
         shown = widget.view
         assert APPROVE.fullmatch(shown.text), shown.text
-        assert shown.link == "" and shown.cancel and shown.expires_at is not None
+        assert shown.cancel and shown.expires_at is not None
+        # The sandbox's phone is a page: the link opens this request's, holding no number.
+        attempt = phone_session.signin.attempt
+        assert isinstance(attempt, CibaAttempt) and shown.link == attempt.phone_page
+        assert shown.link_text == "Open the sandbox's phone"
+        assert 'class="orange-nb-phone"' in widget.link.value
+        assert widget.plain_text().startswith("Open the sandbox's phone to approve: http")
         assert widget.cancel_button in widget._row.children
         assert "612345" not in " ".join(comms)  # the whole number never reaches the front end
-        _approve_when_asked(sandbox).join()
+        peers.decide_next(sandbox, "approve").join()
         phone_session.wait_for_login(timeout=10)
         assert widget.status_text.startswith("Signed in as Subscriber ••78")
         assert widget.cancel_button not in widget._row.children
@@ -78,7 +63,7 @@ def test_cancel_stops_the_polling_and_restores_the_state(
         assert attempt._cancel.is_set()  # the polling thread stops at once
         assert phone_session.status == "signed_out" and phone_session.last_error == ""
         assert widget.status_text == "Not signed in"
-        _approve_when_asked(sandbox).join()  # an approval after the cancel lands nowhere
+        peers.decide_next(sandbox, "approve").join()  # an approval after the cancel lands nowhere
         time.sleep(0.3)
         assert phone_session.token is None and phone_session.status == "signed_out"
     finally:
