@@ -158,7 +158,9 @@ def ids_text(request_id: str | None, correlator: str | None) -> str:
     """``"Request id R, x-correlator C."`` (what support asks for), or less, or ``""``."""
     parts = [f"Request id {request_id}"] if request_id else []
     if correlator and correlator != request_id:
-        parts.append(f"x-correlator {correlator}" if parts else f"Request x-correlator {correlator}")
+        parts.append(
+            f"x-correlator {correlator}" if parts else f"Request x-correlator {correlator}"
+        )
     return ", ".join(parts) + "." if parts else ""
 
 

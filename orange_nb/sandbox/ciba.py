@@ -183,7 +183,9 @@ class BackchannelMixin:
         with self._lock:
             return [r.view(now) for r in self._backchannel.values()]
 
-    def phone_requests(self, number: str | None, handle: str | None = None) -> list[dict[str, object]]:
+    def phone_requests(
+        self, number: str | None, handle: str | None = None
+    ) -> list[dict[str, object]]:
         """The requests pending on the phone ``number`` (or the one with public id ``handle``),
         oldest first: what the phone page shows."""
         now = time.time()

@@ -248,12 +248,12 @@ class CallsMixin:
 
     def _prepare(
         self, method: str, path_or_url: str, send: dict[str, Any]
-    ) -> tuple[_Tries, str, dict[str, Any]]:
-        url = self.url_for(path_or_url)
+    ) -> tuple[_Tries, dict[str, Any]]:
+        """The tries of one call (its URL, retry rule and x-correlator) and what to send."""
         if send.get("timeout") is None:
             send.pop("timeout", None)  # the client's own timeout applies
         base = self.wiring.endpoints.api_url
-        return _Tries(self.wiring.retry, method.upper(), url, base), url, send
+        return _Tries(self.wiring.retry, method.upper(), self.url_for(path_or_url), base), send
 
     def request(
         self,
@@ -279,7 +279,7 @@ class CallsMixin:
     def _request_on(
         self, client: httpx.Client, method: str, path_or_url: str, send: dict[str, Any]
     ) -> httpx.Response:
-        tries, _url, kwargs = self._prepare(method, path_or_url, send)
+        tries, kwargs = self._prepare(method, path_or_url, send)
         pacer = self.wiring.pacer
         while True:
             ticket = pacer.wait()
@@ -308,7 +308,7 @@ class CallsMixin:
     ) -> httpx.Response:
         """:meth:`request` for asyncio: ``await orange.arequest("GET", "/…")``."""
         send = dict(params=params, json=json, data=data, content=content, headers=headers)
-        tries, _url, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
+        tries, kwargs = self._prepare(method, path_or_url, send | {"timeout": timeout})
         client = self.wiring.aclient()
         pacer = self.wiring.pacer
         while True:

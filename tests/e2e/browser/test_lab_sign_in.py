@@ -14,8 +14,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from front_ends import write_notebook
 from lab_harness import ARTIFACTS, REPO, Lab, leaks
 from playwright.sync_api import Error as PlaywrightError
 
@@ -230,13 +230,7 @@ RESTART_NOTEBOOK = [
 
 def test_kernel_restart_with_the_file_store_needs_no_pages(lab: Lab, browser_context: Any) -> None:
     name = "restart.ipynb"
-    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in RESTART_NOTEBOOK])
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(book, lab.root / name)
+    write_notebook(lab, name, RESTART_NOTEBOOK)
     page = open_notebook(browser_context, lab, name)
     popups: list[Any] = []
     page.on("popup", lambda popup: popups.append(popup))
