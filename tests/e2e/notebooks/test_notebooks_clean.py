@@ -20,11 +20,12 @@ SECRETS = re.compile(
 )
 
 
-def test_the_three_tutorials_are_there() -> None:
+def test_the_four_tutorials_are_there() -> None:
     assert [path.name for path in NOTEBOOKS] == [
         "01-quickstart.ipynb",
         "02-orange-api.ipynb",
         "03-workshop.ipynb",
+        "04-network-apis.ipynb",
     ]
 
 
