@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -98,6 +98,23 @@ def _network_error(method: str, url: str, exc: httpx.TransportError) -> NetworkE
     return NetworkError(f"{method} {path} failed: {what}. Check the network and try again.")
 
 
+def new_correlator() -> str:
+    """A random (version 4) UUID as text, at a fifth of ``str(uuid.uuid4())``'s cost: it is
+    made for every call."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+def with_correlator(headers: Headers) -> Headers:
+    """``headers`` with a new ``x-correlator`` (CAMARA: every call carries one; its retries
+    the same one; errors show it), unless the caller set one."""
+    if headers is None:
+        return {"x-correlator": new_correlator()}
+    merged = httpx.Headers(headers)
+    merged.setdefault("x-correlator", new_correlator())
+    return merged
+
+
 class _Tries:
     """One request's retry bookkeeping; :meth:`step` is shared by the sync and async loops."""
 
@@ -105,14 +122,6 @@ class _Tries:
         self.policy, self.method, self.url = policy, method, url
         self.base = base  # api_url: errors name a URL under it by its path, as it was typed
         self.attempt, self.waited = 0, 0.0
-        # CAMARA: every call carries an x-correlator (its retries the same one); errors show it.
-        self.correlator = str(uuid.uuid4())
-
-    def build(self, client: httpx.Client | httpx.AsyncClient, **kwargs: Any) -> httpx.Request:
-        """The request to send, with this call's ``x-correlator`` unless the caller set one."""
-        request = client.build_request(self.method, self.url, **kwargs)
-        request.headers.setdefault("x-correlator", self.correlator)
-        return request
 
     def step(
         self, response: httpx.Response | None = None, error: httpx.TransportError | None = None
@@ -151,21 +160,27 @@ class _Pages:
         limit: int | None,
         on_truncated: Callable[[int], None] | None,
         frame: str = "pandas",
+        keep_responses: bool = True,
     ) -> None:
         self.records, self.paginate, self.frame = records, paginate, frames.check_kind(frame)
+        # Without them (get), each body is let go once decoded: a frame of a big answer is
+        # built without the answer's bytes still held (about a fifth of the peak).
+        self.keep_responses = keep_responses
         self.max_pages, self.limit, self.on_truncated = max_pages, limit, on_truncated
         self.out = Fetched()
         self.rows = frames.Collector()
         self.as_is: Any = None
         self.is_records = False
         self.first_body: Any = None
+        self.first_url = ""  # the first page's URL: offsets of the pages ahead build on it
         self.seen: set[str] = set()  # URLs of the pages fetched, to stop a cycle of next links
         self.cut_short = False  # pages fetched ahead stop at max_pages with more left
         self.started = time.perf_counter()
 
     def add(self, response: httpx.Response) -> str | None:
         out = self.out
-        out.responses.append(response)
+        if self.keep_responses:
+            out.responses.append(response)
         out.pages += 1
         data, found = decode_records(response, self.records)
         if found is None:
@@ -183,7 +198,8 @@ class _Pages:
             except OrangeNBError:  # a next page elsewhere: still more, never fetched
                 out.more = True
             return None
-        self.first_body = data if out.pages == 1 else self.first_body
+        if out.pages == 1:
+            self.first_body, self.first_url = data, str(response.url)
         following = paging.next_link(response.headers, data, str(response.url))
         self.seen.add(str(response.url))
         if following in self.seen:  # a next link back to a page already here: a cycle
@@ -210,7 +226,7 @@ class _Pages:
         total = body.get("total") if isinstance(body, dict) else None
         if not isinstance(total, int) or isinstance(total, bool) or page == 0:
             return None
-        first = str(self.out.responses[0].url)
+        first = self.first_url
         offsets = paging.offset_range(first, total, page, offset_param)[1:]
         if self.limit is not None:
             offsets = offsets[: max(0, -(-(self.limit - page) // page))]  # ceil: pages still needed
@@ -249,11 +265,15 @@ class CallsMixin:
     def _prepare(
         self, method: str, path_or_url: str, send: dict[str, Any]
     ) -> tuple[_Tries, dict[str, Any]]:
-        """The tries of one call (its URL, retry rule and x-correlator) and what to send."""
+        """The tries of one call (its URL and retry rule) and what to send (x-correlator in)."""
         if send.get("timeout") is None:
             send.pop("timeout", None)  # the client's own timeout applies
-        base = self.wiring.endpoints.api_url
-        return _Tries(self.wiring.retry, method.upper(), self.url_for(path_or_url), base), send
+        send["headers"] = with_correlator(send.get("headers"))
+        wiring = self.wiring
+        tries = _Tries(
+            wiring.retry, method.upper(), self.url_for(path_or_url), wiring.endpoints.api_url
+        )
+        return tries, send
 
     def request(
         self,
@@ -284,7 +304,9 @@ class CallsMixin:
         while True:
             ticket = pacer.wait()
             try:
-                sent = client.send(tries.build(client, **kwargs), stream=True)
+                sent = client.send(
+                    client.build_request(tries.method, tries.url, **kwargs), stream=True
+                )
                 answer = read_answer(sent)  # a bad gzip: NetworkError
                 pacer.observe(answer, ticket)
                 step = tries.step(response=answer)
@@ -314,7 +336,9 @@ class CallsMixin:
         while True:
             ticket = await pacer.await_turn()
             try:
-                sent = await client.send(tries.build(client, **kwargs), stream=True)
+                sent = await client.send(
+                    client.build_request(tries.method, tries.url, **kwargs), stream=True
+                )
                 answer = await aread_answer(sent)
                 pacer.observe(answer, ticket)
                 step = tries.step(response=answer)
@@ -344,15 +368,17 @@ class CallsMixin:
         concurrency: int = 1,
         offset_param: str = "offset",
         frame: str = "pandas",
+        keep_responses: bool = True,
     ) -> Fetched:
         """Send (GET by default), follow pages when asked, decode: the details behind :meth:`get`.
 
         The method and body go with the first request only; following pages are GETs. With
         ``concurrency > 1``, an API that takes an offset and gives a ``total`` has its pages
         after the first fetched ``concurrency`` at a time, in order, on the same connections.
-        ``frame`` is ``"pandas"`` or ``"polars"`` (the ``polars`` extra).
+        ``frame`` is ``"pandas"`` or ``"polars"`` (the ``polars`` extra). With
+        ``keep_responses=False`` the result holds no responses (nor their bodies).
         """
-        pages = _Pages(records, paginate, max_pages, limit, on_truncated, frame)
+        pages = _Pages(records, paginate, max_pages, limit, on_truncated, frame, keep_responses)
         url: str | None = path_or_url
         bar = None
         try:
@@ -371,6 +397,7 @@ class CallsMixin:
                 else:
                     response = self.request("GET", url, headers=headers, timeout=timeout)
                 url = pages.add(response)
+                del response  # its body, unless kept, goes now: not held while the frame is built
                 if url is not None and concurrency > 1 and pages.out.pages == 1:
                     ahead = pages.ahead(offset_param)
                     if ahead is not None:
@@ -461,6 +488,7 @@ class CallsMixin:
             max_pages=max_pages,
             limit=limit,
             headers=headers,
+            keep_responses=False,
         ).result
 
     async def aget(
@@ -496,9 +524,10 @@ class CallsMixin:
                 on_truncated=on_truncated,
                 concurrency=concurrency,
                 frame=frame,
+                keep_responses=False,
             )
             return fetched.result
-        pages = _Pages(records, paginate, max_pages, limit, on_truncated, frame)
+        pages = _Pages(records, paginate, max_pages, limit, on_truncated, frame, False)
         url: str | None = path_or_url
         while url is not None:
             first = pages.out.pages == 0
@@ -506,6 +535,7 @@ class CallsMixin:
                 "GET", url, params=params if first else None, headers=headers, timeout=timeout
             )
             url = pages.add(response)
+            del response
         return pages.finish().result
 
 

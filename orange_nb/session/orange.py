@@ -395,6 +395,9 @@ class Orange(CallsMixin, Configurable):
     @property
     def wiring(self) -> Wiring:
         """Endpoints, clients, retry policy, token endpoint and store of the settings in force."""
+        wiring = self._wiring  # read without the lock: every call does, and it is replaced whole
+        if wiring is not None:
+            return wiring
         with self._lock:
             wiring = self._wiring
             if wiring is None:

@@ -207,8 +207,8 @@ class Pacer:
         now = self._clock()
         if not refused:
             self._recent.append(now)  # what gets through: the base of a drop after a refusal
-            if self.learned is None and not any(name in headers for name in _QUOTA_HEADERS):
-                return  # the common case: nothing to learn, nothing to pace
+            if self.learned is None and _QUOTA_HEADERS.isdisjoint(headers.keys()):
+                return  # the common case: nothing to learn, nothing to pace (one pass)
         rate, remaining, reset = quota_of(headers)
         with self._lock:
             if rate is not None:
@@ -231,4 +231,6 @@ class Pacer:
                 self._set(self.learned * self.PROBE)
 
 
-_QUOTA_HEADERS = ("ratelimit-policy", "ratelimit-limit", "x-ratelimit-limit", "ratelimit-remaining")
+_QUOTA_HEADERS = frozenset(
+    {"ratelimit-policy", "ratelimit-limit", "x-ratelimit-limit", "ratelimit-remaining"}
+)
