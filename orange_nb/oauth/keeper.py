@@ -123,6 +123,9 @@ class TokenKeeper:
     def after_rejection(self, stale: Token) -> Token:
         """The API rejected ``stale`` as invalid: refresh once unless someone already did."""
         if stale.single_use and stale.refresh_token is None:
+            current = self._token
+            if current is not None and current is not stale:
+                return current  # signed in again meanwhile: the new token is the one to use
             # Spent before this kernel knew (another kernel used it): nothing to refresh.
             self.spend(stale)
             raise self._none_held()

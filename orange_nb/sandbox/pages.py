@@ -193,9 +193,10 @@ def phone_page(
     body = "".join(cards) or (
         '<p class="muted" id="nothing">No sign-in request is waiting for this phone.</p>'
     )
+    title = f"Phone {number}" if number else "Sign-in by phone"  # a request gone: no number
     return _page(
-        f"Phone {number}",
-        f"<h1>Phone {escape(number)}</h1>{shown}{body}"
+        title,
+        f"<h1>{escape(title)}</h1>{shown}{body}"
         f"<p class=\"hint\">The sandbox's stand-in for the person's phone: sign-in requests "
         f"sent to this number (CIBA) appear here. This page reloads every {PHONE_REFRESH} s.</p>",
         head=f'<meta http-equiv="refresh" content="{PHONE_REFRESH}">',

@@ -163,8 +163,8 @@ class _Pages:
         keep_responses: bool = True,
     ) -> None:
         self.records, self.paginate, self.frame = records, paginate, frames.check_kind(frame)
-        # Without them (get), each body is let go once decoded: a frame of a big answer is
-        # built without the answer's bytes still held (about a fifth of the peak).
+        # Without them (get), each page's body is let go once decoded: a long pull does not
+        # hold every page's bytes until its frame is built.
         self.keep_responses = keep_responses
         self.max_pages, self.limit, self.on_truncated = max_pages, limit, on_truncated
         self.out = Fetched()

@@ -77,3 +77,17 @@ def test_the_widget_says_spent_not_expired() -> None:
     )
     shown = view(snap, 0.0)
     assert shown.text == "Single-use token spent — sign in again" and shown.sign_in_again
+
+
+def test_a_rejection_after_signing_in_again_uses_the_new_token() -> None:
+    from orange_nb.oauth.keeper import TokenKeeper
+    from orange_nb.oauth.token import Token
+
+    keeper = TokenKeeper()
+    spent, fresh = Token("sbx_at_old", scopes=("openid", NV)), Token("sbx_at_new", scopes=(NV,))
+    keeper.set(spent)
+    keeper.set(fresh)  # a new sign-in while a call with the old token was under way
+    assert keeper.after_rejection(spent) is fresh and keeper.token is fresh
+    with pytest.raises(LoginRequired, match="single-use"):
+        keeper.after_rejection(fresh)  # the current one refused: spent, nothing to refresh
+    assert keeper.token is None
