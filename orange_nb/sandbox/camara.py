@@ -19,7 +19,6 @@ FRAUD_PREVENTION = "dpv:FraudPreventionAndDetection"
 NUMBER_VERIFICATION = "dpv:FraudPreventionAndDetection#number-verification:verify"
 SIM_SWAP = "sim-swap:check"
 LOCATION_VERIFICATION = "location-verification:verify"
-PLAYGROUND_PREFIX = "+990"  # the CAMARA playground's fake numbers (ITU's unassigned +990)
 SINGLE_USE_SCOPES = frozenset({NUMBER_VERIFICATION})
 SINGLE_USE_LIFETIME = 300.0
 

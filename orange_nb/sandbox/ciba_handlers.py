@@ -200,14 +200,24 @@ class PhoneHandler(ControlHandler):
             raise ControlError("Answer from the phone page itself.", status=403)
 
 
-def _phone_number(body: bytes) -> str:
+_NUMBER_ONLY = "phoneNumber must be a number in E.164 form (+33...)."
+
+
+def _json_object(body: bytes, what: str) -> dict[str, object]:
+    """The body as a JSON object; CAMARA's 400 otherwise (``what`` says what to send)."""
     try:
         fields = json.loads(body or b"{}")
     except (ValueError, RecursionError):
         raise ApiError(22, "The body is not valid JSON.") from None
-    number = fields.get("phoneNumber") if isinstance(fields, dict) else None
+    if not isinstance(fields, dict):
+        raise ApiError(24, what)
+    return fields
+
+
+def _phone_number(fields: dict[str, object], name: str = "phoneNumber") -> str:
+    number = fields.get("phoneNumber")
     if not isinstance(number, str) or not _PHONE.fullmatch(number):
-        raise ApiError(24, "phoneNumber must be a number in E.164 form (+33...).")
+        raise ApiError(24, f"{name} must be a number in E.164 form (+33...).")
     return number
 
 
@@ -229,7 +239,7 @@ class NumberVerificationHandler(ProtectedHandler):
                 "for the next verification.",
             )
         record = self.authorize_call()
-        number = _phone_number(self.request.body)
+        number = _phone_number(_json_object(self.request.body, _NUMBER_ONLY))
         subscriber = record.user if record.user.startswith("+") else None
         self.sandbox.spend(record.client_id, token)
         self.answer_json(200, {"devicePhoneNumberVerified": number == subscriber})
@@ -244,8 +254,8 @@ class SimSwapHandler(ProtectedHandler):
     def post(self) -> None:
         """Whether the SIM was swapped within ``maxAge`` hours (default 240)."""
         self.authorize_call()
-        number = _phone_number(self.request.body)
-        fields = json.loads(self.request.body or b"{}")
+        fields = _json_object(self.request.body, _NUMBER_ONLY)
+        number = _phone_number(fields)
         max_age = fields.get("maxAge", 240)
         if isinstance(max_age, bool) or not isinstance(max_age, int) or not 1 <= max_age <= 2400:
             raise ApiError(24, "maxAge must be whole hours, 1 to 2400.")
@@ -303,16 +313,13 @@ class LocationVerificationHandler(ProtectedHandler):
     def post(self) -> None:
         """Verify the signed-in device's location against the circle asked for."""
         record = self.authorize_call()
-        try:
-            fields = json.loads(self.request.body or b"{}")
-        except (ValueError, RecursionError):
-            raise ApiError(22, "The body is not valid JSON.") from None
-        if not isinstance(fields, dict):
-            raise ApiError(24, "Send a JSON object with device and area.")
+        fields = _json_object(self.request.body, "Send a JSON object with device and area.")
         device = fields.get("device")
-        number = device.get("phoneNumber") if isinstance(device, dict) else None
-        if number is not None and (not isinstance(number, str) or not _PHONE.fullmatch(number)):
-            raise ApiError(24, "device.phoneNumber must be a number in E.164 form (+33...).")
+        number = (
+            _phone_number(device, "device.phoneNumber")
+            if isinstance(device, dict) and "phoneNumber" in device
+            else None
+        )
         if number is not None and record.user.startswith("+") and number != record.user:
             raise ApiError(
                 50, "device.phoneNumber is not the signed-in subscriber's number.", status=403

@@ -9,7 +9,6 @@ logout) stops the polling at once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from typing import TYPE_CHECKING
@@ -111,10 +110,11 @@ def _phone_page(wiring: Wiring, request: BackchannelRequest) -> str | None:
         return None
     if wiring.endpoints.backchannel_url != root + SANDBOX_BACKCHANNEL:
         return None  # another provider answers the backchannel: its phone is a real one
-    # The request's public id (the sandbox derives it the same way): a link that holds
-    # neither the number nor the auth_req_id, so it may sit in a saved notebook.
-    handle = hashlib.sha256(request.auth_req_id.reveal().encode()).hexdigest()[:16]
-    page = root + PHONE_ROUTE + handle
+    from ..sandbox.ciba import public_id  # the sandbox's own rule; kernels load tornado anyway
+
+    # The request's public id: a link that holds neither the number nor the auth_req_id,
+    # so it may sit in a saved notebook.
+    page = root + PHONE_ROUTE + public_id(request.auth_req_id.reveal())
     server = (os.environ.get(SERVER_URL_VAR) or "").rstrip("/")
     if server and page.startswith(server + "/"):
         # Mounted in this Jupyter server: the browser reaches it on the host it already uses.
