@@ -23,6 +23,7 @@ FIGURES = {
     "imports": "benchmarks.imports",
     "callbacks": "benchmarks.callbacks",
     "sweep": "benchmarks.sweep",
+    "hub": "benchmarks.hub",
 }
 
 

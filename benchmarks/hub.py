@@ -221,7 +221,8 @@ def run(bench: Bench) -> list[Row]:
             f"hub service: {figures['kernels']} kernels at once, {figures['users']} users",
             figures["valid_p50_ms"] / 1000,
             figures["expired_p50_ms"] / 1000,
-            None,
+            # A round that refreshes every user against one served from the cache: reported.
+            figures["expired_p50_ms"] / figures["valid_p50_ms"],
             "one refresh per user",
             figures["refreshes_per_user"] == 1,
             note=(

@@ -427,33 +427,46 @@ class CallsMixin:
         """Pages ahead, ``workers`` at a time, each start paced by the session's
         :class:`~orange_nb.session.retry.Pacer` (the quota the API tells, ``max_rate``)."""
         from collections import deque
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import Future, ThreadPoolExecutor
         from itertools import islice
 
         client = self.wiring.ahead  # its own pool: see Orange.ahead_client
+        pacer = self.wiring.pacer
+        refused_before, answered, most = pacer.refused, 0, 0
 
         def get(url: str) -> httpx.Response:
             return self._request_on(client, "GET", url, {"headers": headers, "timeout": timeout})
 
+        def top_up() -> None:
+            nonlocal most
+            allowed = pacer.window(workers, answered)
+            # All workers allowed: two pages each, the next queued before a thread frees.
+            room = (2 * workers if allowed == workers else allowed) - len(window)
+            window.extend(pool.submit(get, url) for url in islice(urls, max(0, room)))
+            most = max(most, min(len(window), workers))
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orange-page") as pool:
-            # A window of pages in flight, each URL made when its turn comes: memory stays
+            # A window of pages under way, each URL made when its turn comes: memory stays
             # bounded whatever the pages' count, and a page without rows (the `total` lied)
             # ends the pull instead of asking for every page it promised.
-            window = deque(pool.submit(get, url) for url in islice(urls, 2 * workers))
+            window: deque[Future[httpx.Response]] = deque()
+            top_up()
             try:
                 while window:
                     before = len(pages.rows)
                     pages.add(window.popleft().result())  # in page order
+                    answered += 1
                     if bar is not None:
                         bar.update(1)  # tqdm shows the pace in pages/s
                     if len(pages.rows) == before:
                         break
                     if pages.limit is not None and len(pages.rows) >= pages.limit:
                         break
-                    window.extend(pool.submit(get, url) for url in islice(urls, 1))
+                    top_up()
                 else:
                     if pages.cut_short:
                         pages._truncate()
+                    pacer.proved(most, refused_before)
             finally:
                 for future in window:
                     future.cancel()

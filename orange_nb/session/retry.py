@@ -134,18 +134,23 @@ class Pacer:
     The pace is the lowest of ``max_rate`` (set by someone who knows their quota) and what
     the API says: a rate-limit policy header sets it (with a 3 % margin); a refusal (403
     code 53, 429) without one drops it to 85 % of what was getting through, holds the next
-    start for one interval at the new pace, and each success then raises it by 0.3 %,
-    probing back up. Only a request scheduled after the last cut can cut again: :meth:`wait`
+    start for one interval at the new pace, and each success then raises it by 0.1 %,
+    probing back up (the pace saws between 85 % and the quota whatever the probe's step, so
+    its mean is the same; a small step is refused less often: once per ~160 answers, not 55).
+    Only a request scheduled after the last cut can cut again: :meth:`wait`
     returns a ticket (the count of cuts when it was scheduled) to give :meth:`observe`, and
     the refusals of requests already under way at a cut, sent at the old pace, do not cut
     once more each. ``Retry-After`` or an exhausted ``RateLimit-Remaining`` pauses every
     request until the time given. Without a limit known and nothing refused, :meth:`wait`
-    costs one comparison. Thread-safe.
+    costs one comparison. A concurrent pull asks :meth:`window` how many pages it may have
+    under way. Thread-safe.
     """
 
     MARGIN = 0.97
     BACKOFF = 0.85
-    PROBE = 1.003
+    PROBE = 1.001
+    RAMP_START = 2  # pages under way when a pull starts with no pace known
+    RAMP_STEP = 20  # pages answered per page more under way
 
     def __init__(self, max_rate: float | None = None) -> None:
         import threading
@@ -156,6 +161,7 @@ class Pacer:
         self.next_start = 0.0  # monotonic time before which no request starts
         self.refused = 0
         self.cuts = 0  # refusals that cut the pace; a request's ticket is this at its turn
+        self.proven = 0  # pages an earlier pull had under way at once, none refused
         self._recent: deque[float] = deque(maxlen=1024)  # when recent successes came
         self._lock = threading.Lock()
         self._clock = time.monotonic
@@ -178,22 +184,57 @@ class Pacer:
                 self.next_start = 0.0
             return start - now
 
+    def window(self, workers: int, answered: int) -> int:
+        """How many pages a pull of ``workers`` may have under way once ``answered`` of its
+        pages came back.
+
+        With a pace known (``max_rate``, a rate-limit header, a cut), all ``workers``: the
+        pace spaces their starts. Before, 2 plus one per 10 pages answered, or what an earlier
+        pull had under way unrefused (:meth:`proved`). An API that tells nothing of its quota
+        until it refuses (Orange documents no rate-limit header) refuses every request under
+        way when its limit is met: ramping up, that is one or two, not one per worker.
+        """
+        if self.rate is not None:
+            return workers
+        ramp = self.RAMP_START + answered // self.RAMP_STEP
+        return max(1, min(workers, max(self.proven, ramp)))
+
+    def proved(self, under_way: int, refused_before: int) -> None:
+        """A pull had ``under_way`` pages at once and nothing was refused since the pacer's
+        count was ``refused_before``: the next pull may start with as many."""
+        with self._lock:
+            if self.refused == refused_before:
+                self.proven = max(self.proven, under_way)
+
     def wait(self) -> int:
-        """Sleep until this request may start; returns its ticket for :meth:`observe`."""
+        """Sleep until this request may start; returns its ticket for :meth:`observe`.
+
+        A turn given at the old pace is void after a cut: the request asks for a new one.
+        Starts booked ahead (a worker per slot) would otherwise go out at the pace just
+        refused, into a spent quota.
+        """
         ticket = self.cuts  # read before scheduling: a cut meanwhile counts as after it
         pause = self.delay()
-        if pause > 0:
+        while pause > 0:
             time.sleep(pause)
+            if self.cuts == ticket:
+                break
+            ticket = self.cuts
+            pause = self.delay()
         return ticket
 
     async def await_turn(self) -> int:
         """:meth:`wait` for asyncio."""
+        import asyncio
+
         ticket = self.cuts
         pause = self.delay()
-        if pause > 0:
-            import asyncio
-
+        while pause > 0:
             await asyncio.sleep(pause)
+            if self.cuts == ticket:
+                break
+            ticket = self.cuts
+            pause = self.delay()
         return ticket
 
     def observe(self, response: httpx.Response, ticket: int | None = None) -> None:
@@ -213,22 +254,23 @@ class Pacer:
         with self._lock:
             if rate is not None:
                 self._set(rate * self.MARGIN)
-            if remaining == 0 and reset:
-                self.next_start = max(self.next_start, now + reset)
             if refused:
                 self.refused += 1
-                asked = retry_after_seconds(headers.get("retry-after"))
-                if asked:
-                    self.next_start = max(self.next_start, now + asked)
                 got = float(sum(1 for t in self._recent if now - t <= 1.0))
                 after_cut = ticket is None or ticket >= self.cuts
                 if rate is None and got and after_cut:  # no successes: the retry's backoff paces
                     self._set(max(0.5, self.BACKOFF * min(got, self.learned or got)))
                     self.cuts += 1
-                    # the quota is spent now: the next start one interval on, not at once
-                    self.next_start = max(self.next_start, now + 1.0 / (self.rate or got))
+                    # The quota is spent now: the next start one interval on at the new pace.
+                    # Turns booked at the old pace are void (wait() books again).
+                    self.next_start = now + 1.0 / (self.rate or got)
+                asked = retry_after_seconds(headers.get("retry-after"))
+                if asked:
+                    self.next_start = max(self.next_start, now + asked)
             elif rate is None and self.learned is not None:
                 self._set(self.learned * self.PROBE)
+            if remaining == 0 and reset:
+                self.next_start = max(self.next_start, now + reset)
 
 
 _QUOTA_HEADERS = frozenset(

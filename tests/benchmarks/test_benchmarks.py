@@ -101,6 +101,13 @@ def test_callbacks(bench: Bench) -> None:
     assert row.data["p99"] >= row.data["p50"] > 0
 
 
+def test_hub_service_refreshes_each_user_once(bench: Bench) -> None:
+    row = rows_of(bench, "hub")["hub"]
+    assert row.data["refreshes_per_user"] == 1 and row.met is True
+    assert row.data["kernels"] == 40 and row.data["users"] == 10
+    assert row.data["valid_p99_ms"] >= row.data["valid_p50_ms"] > 0
+
+
 def test_command_writes_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "latest.json"
     assert main(["--quick", "--only", "refresh", "--json", str(out)]) == 0
@@ -136,5 +143,6 @@ def test_every_figure_is_tested() -> None:
         "imports",
         "callbacks",
         "sweep",
+        "hub",
     }
     assert set(FIGURES) == tested

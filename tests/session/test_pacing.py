@@ -169,8 +169,8 @@ def test_after_a_cut_successes_probe_back_to_the_quota(monkeypatch: pytest.Monke
     while pacer.rate is not None and pacer.rate < 10 and successes < 1000:
         pacer.observe(_answer(), pacer.wait())
         successes += 1
-    assert successes == 55  # 1 / 0.85 in steps of 0.3 %: about 6 s at this pace
-    assert 5.9 < clock.now - 100.5 < 6.1  # the time those 55 took at the pace probed
+    assert successes == 163  # 1 / 0.85 in steps of 0.1 %: about 17.7 s at this pace
+    assert 17.6 < clock.now - 100.5 < 17.8  # the time those 163 took at the pace probed
 
 
 def test_refusals_with_quota_headers_do_not_cut() -> None:
@@ -240,3 +240,80 @@ def test_a_first_refusal_leaves_the_pace_to_the_retry_backoff() -> None:
     pacer, _ = _pacer()
     pacer.observe(_answer(429))  # nothing got through yet: no rate to cut from
     assert pacer.rate is None and pacer.delay() == 0.0
+
+
+def test_a_cut_voids_the_turns_booked_at_the_old_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    pacer, clock = _pacer()
+    _got_through(pacer, clock)
+    pacer.observe(_answer(429), pacer.wait())  # the first cut: 8.5/s
+    for _ in range(8):  # eight workers' turns booked ahead at that pace, ~1 s of them
+        pacer.delay()
+    refused_at = clock.now + 0.05
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 1:  # while this one waits its turn, a request before it is refused
+            clock.now = refused_at
+            pacer.observe(_answer(429), pacer.cuts)
+            seconds -= 0.05
+        clock.now += seconds
+
+    from orange_nb.session import retry
+
+    monkeypatch.setattr(retry.time, "sleep", sleep)
+    assert pacer.wait() == 2  # booked again after the second cut: its refusal may cut
+    assert pacer.cuts == 2 and pacer.rate == pytest.approx(10 * Pacer.BACKOFF**2)
+    # The next start is one interval after the cut at the new pace, not after the turns
+    # booked at the old one (a second of them): those waiters book again when they wake.
+    assert sleeps[0] > 1.0
+    assert clock.now + pacer.delay() - refused_at < 1.5 / pacer.rate + sleeps[0]
+
+
+def test_next_start_after_a_cut_ignores_turns_booked_before() -> None:
+    pacer, clock = _pacer()
+    _got_through(pacer, clock)
+    pacer.observe(_answer(429), pacer.wait())
+    for _ in range(16):
+        pacer.delay()  # booked at 8.5/s: almost 2 s ahead
+    pacer.observe(_answer(429), pacer.cuts)
+    assert pacer.delay() == pytest.approx(1 / pacer.rate)  # one interval at the new pace
+
+
+def test_a_pull_with_no_pace_known_ramps_up_what_it_has_under_way() -> None:
+    pacer, _ = _pacer()
+    assert [pacer.window(8, answered) for answered in (0, 19, 20, 40, 500)] == [2, 2, 3, 4, 8]
+    assert pacer.window(1, 0) == 1
+    pacer.proved(6, pacer.refused)  # an earlier pull had six under way, none refused
+    assert pacer.window(8, 0) == 6 and pacer.window(4, 0) == 4
+    refused = pacer.refused
+    pacer.observe(_answer(429))
+    pacer.proved(8, refused)  # one was refused since: nothing proved
+    assert pacer.proven == 6
+    paced, _ = _pacer(max_rate=20)
+    assert paced.window(8, 0) == 8  # a pace spaces the starts: every worker at once
+
+
+def test_an_api_without_quota_headers_refuses_few_of_a_concurrent_pull(
+    sandbox: SandboxServer, make_session: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.sandbox.configure(rate_limit_per_second=20)
+    orange: Orange = make_session()  # type: ignore[operator]
+    observe = orange.wiring.pacer.observe
+
+    def without_headers(response: httpx.Response, ticket: int | None = None) -> None:
+        kept = [(k, v) for k, v in response.headers.items() if "ratelimit" not in k.lower()]
+        response.headers = httpx.Headers(kept)
+        observe(response, ticket)
+
+    monkeypatch.setattr(orange.wiring.pacer, "observe", without_headers)
+    params = {"start": "2026-01-01", "end": "2026-03-01", "limit": "24", "offset": "0"}
+    import time
+
+    time.sleep(1.05)  # the bucket full again after the sign-in
+    before = sandbox.sandbox.stats()["rate_limited"]
+    frame = orange.get(PRESENCE, params, paginate=True, concurrency=8, max_pages=100)
+    assert len(frame) == 60 * 24  # every page, the refused ones retried
+    # Eight at once into a spent bucket of twenty were eight refused; ramping up from two
+    # under way, one or two are.
+    assert int(sandbox.sandbox.stats()["rate_limited"]) - int(before) <= 3
