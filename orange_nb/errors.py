@@ -389,13 +389,44 @@ def _decoding_error() -> type[Exception]:
     return httpx.DecodingError
 
 
+#: Above this many bytes, an uncompressed body is gathered in one growing buffer.
+_LARGE_BODY = 1 << 20
+
+
+def _large_plain(response: httpx.Response) -> bool:
+    """Whether the body is large and not compressed (the stream's bytes are the body)."""
+    length = response.headers.get("content-length", "")  # one lookup for a small answer
+    if not (length.isascii() and length.isdigit() and int(length) > _LARGE_BODY):
+        return False
+    return response.headers.get("content-encoding", "identity").strip().lower() == "identity"
+
+
+def _gathered(response: httpx.Response, chunks: Any) -> None:
+    """Put ``response``'s body, read as it came, back as a stream ``read()`` takes whole."""
+    import httpx
+
+    response.stream = httpx.ByteStream(bytes(chunks))
+
+
 def read_answer(response: httpx.Response) -> httpx.Response:
     """Read a streamed ``httpx.Response``; a body that cannot be decompressed is a ``NetworkError``.
 
     ``httpx`` raises ``DecodingError`` (no ``TransportError``) for a ``Content-Encoding``
     the body does not match; reading here, the headers (and request id) are still at hand.
+
+    A large uncompressed body is gathered chunk by chunk into one buffer, each chunk let go
+    at once: httpx keeps every 64 KiB chunk until it joins them, which holds the body twice
+    and, in about a quarter of runs, leaves the chunks' memory to the process after they
+    are freed (a 93 MB answer: peak RSS 2.9–3.2× the frame built from it, not 2.55×).
     """
     try:
+        if _large_plain(response):
+            body = bytearray()
+            for chunk in response.stream:  # type: ignore[union-attr]
+                body += chunk
+            response.stream.close()  # type: ignore[union-attr]  # the connection goes back
+            _gathered(response, body)
+            del body
         response.read()
     except _decoding_error():
         response.close()
@@ -403,26 +434,19 @@ def read_answer(response: httpx.Response) -> httpx.Response:
     except BaseException:  # a broken connection: give it back to the pool all the same
         response.close()
         raise
-    return _unbound(response)
-
-
-def _unbound(response: httpx.Response) -> httpx.Response:
-    """``response`` with its read, closed stream swapped for its bytes.
-
-    The client's stream points back at the response (to set ``elapsed`` on close), a cycle
-    that only the garbage collector frees: a body let go would stay in memory until the
-    next collection, beside the frame built from it (1M records: +93 MB at the peak).
-    httpx does the same swap for a request body read into memory.
-    """
-    import httpx
-
-    response.stream = httpx.ByteStream(response.content)
     return response
 
 
 async def aread_answer(response: httpx.Response) -> httpx.Response:
     """:func:`read_answer` for an ``httpx.AsyncClient``'s streamed response."""
     try:
+        if _large_plain(response):
+            body = bytearray()
+            async for chunk in response.stream:  # type: ignore[union-attr]
+                body += chunk
+            await response.stream.aclose()  # type: ignore[union-attr]
+            _gathered(response, body)
+            del body
         await response.aread()
     except _decoding_error():
         await response.aclose()
@@ -430,4 +454,4 @@ async def aread_answer(response: httpx.Response) -> httpx.Response:
     except BaseException:
         await response.aclose()
         raise
-    return _unbound(response)
+    return response

@@ -149,6 +149,16 @@ class _Tries:
         return delay
 
 
+def _unbind(response: httpx.Response) -> None:
+    """Swap a read response's closed stream for its bytes, as httpx does for a request body.
+
+    The client's stream points back at its response (to set ``elapsed`` on close): a cycle
+    only the garbage collector frees, so a body let go would stay in memory until the next
+    collection, beside the frame built from it (1M records: +93 MB at the peak).
+    """
+    response.stream = httpx.ByteStream(response.content)
+
+
 class _Pages:
     """Collects pages of records; :meth:`add` says which URL comes next (shared sync/async)."""
 
@@ -181,6 +191,8 @@ class _Pages:
         out = self.out
         if self.keep_responses:
             out.responses.append(response)
+        else:
+            _unbind(response)
         out.pages += 1
         data, found = decode_records(response, self.records)
         if found is None:
