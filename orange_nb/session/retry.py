@@ -189,15 +189,15 @@ class Pacer:
         pages came back.
 
         With a pace known (``max_rate``, a rate-limit header, a cut), all ``workers``: the
-        pace spaces their starts. Before, 2 plus one per 10 pages answered, or what an earlier
-        pull had under way unrefused (:meth:`proved`). An API that tells nothing of its quota
-        until it refuses (Orange documents no rate-limit header) refuses every request under
-        way when its limit is met: ramping up, that is one or two, not one per worker.
+        pace spaces their starts. Before, 2 (or what an earlier pull had under way unrefused,
+        :meth:`proved`) plus one per 20 pages answered. An API that tells nothing of its
+        quota until it refuses (Orange documents no rate-limit header) refuses every request
+        under way when its limit is met: ramping up, that is one or two, not one per worker.
         """
         if self.rate is not None:
             return workers
-        ramp = self.RAMP_START + answered // self.RAMP_STEP
-        return max(1, min(workers, max(self.proven, ramp)))
+        start = max(self.RAMP_START, self.proven)
+        return max(1, min(workers, start + answered // self.RAMP_STEP))
 
     def proved(self, under_way: int, refused_before: int) -> None:
         """A pull had ``under_way`` pages at once and nothing was refused since the pacer's

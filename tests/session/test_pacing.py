@@ -286,6 +286,7 @@ def test_a_pull_with_no_pace_known_ramps_up_what_it_has_under_way() -> None:
     assert pacer.window(1, 0) == 1
     pacer.proved(6, pacer.refused)  # an earlier pull had six under way, none refused
     assert pacer.window(8, 0) == 6 and pacer.window(4, 0) == 4
+    assert pacer.window(8, 20) == 7 and pacer.window(8, 40) == 8  # and ramps on from there
     refused = pacer.refused
     pacer.observe(_answer(429))
     pacer.proved(8, refused)  # one was refused since: nothing proved
