@@ -398,7 +398,8 @@ def _large_plain(response: httpx.Response) -> bool:
     length = response.headers.get("content-length", "")  # one lookup for a small answer
     if not (length.isascii() and length.isdigit() and int(length) > _LARGE_BODY):
         return False
-    return response.headers.get("content-encoding", "identity").strip().lower() == "identity"
+    encoding: str = response.headers.get("content-encoding", "identity")
+    return encoding.strip().lower() == "identity"
 
 
 def _gathered(response: httpx.Response, chunks: Any) -> None:
