@@ -402,11 +402,11 @@ def _large_plain(response: httpx.Response) -> bool:
     return encoding.strip().lower() == "identity"
 
 
-def _gathered(response: httpx.Response, chunks: Any) -> None:
+def _gathered(response: httpx.Response, body: bytearray) -> None:
     """Put ``response``'s body, read as it came, back as a stream ``read()`` takes whole."""
     import httpx
 
-    response.stream = httpx.ByteStream(bytes(chunks))
+    response.stream = httpx.ByteStream(bytes(body))
 
 
 def read_answer(response: httpx.Response) -> httpx.Response:

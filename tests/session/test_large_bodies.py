@@ -72,9 +72,9 @@ def gathered(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     gather = errors._gathered
 
-    def counted(response: httpx.Response, chunks: Any) -> None:
-        sizes.append(len(chunks))
-        gather(response, chunks)
+    def counted(response: httpx.Response, body: bytearray) -> None:
+        sizes.append(len(body))
+        gather(response, body)
 
     monkeypatch.setattr(errors, "_gathered", counted)
     return sizes
