@@ -2,7 +2,8 @@
 on ``sys.path``).
 
 - ``LoopbackApi``: an HTTP server on 127.0.0.1 that answers from a function of the request
-  and records the method and raw path of every request it gets.
+  and records the method and raw path of every request it gets; ``serving`` runs any
+  ``ThreadingHTTPServer`` for a block.
 - ``signed_in_sandbox_session``: a sandbox session signed in at once (auto-consent), that
   may send its token to extra allowed hosts.
 - ``phone_session``: a sandbox session that signs in by phone (CIBA) with a new key pair
@@ -75,15 +76,24 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def loopback_api(answers: Answers) -> Iterator[LoopbackApi]:
-    """Serve ``answers`` on 127.0.0.1 in a thread until the block ends."""
-    server = LoopbackApi(answers)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Run ``server`` in a thread until the block ends; yields its URL (no trailing slash)."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        yield server
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(5)
+
+
+@contextmanager
+def loopback_api(answers: Answers) -> Iterator[LoopbackApi]:
+    """Serve ``answers`` on 127.0.0.1 in a thread until the block ends."""
+    server = LoopbackApi(answers)
+    with serving(server):
+        yield server
 
 
 @contextmanager

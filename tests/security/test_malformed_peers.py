@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from peers import serving
 
 from orange_nb import Orange
 from orange_nb.errors import (
@@ -313,15 +313,8 @@ def peer() -> Iterator[tuple[str, Answers]]:
     """A loopback HTTP server answering whatever the test sets in ``Answers``."""
     answers = Answers()
     handler = type("Handler", (_Handler,), {"answers": answers})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", answers
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url, answers
 
 
 @pytest.fixture

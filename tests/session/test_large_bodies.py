@@ -7,7 +7,6 @@ import asyncio
 import gzip
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from peers import serving
 
 from orange_nb import NetworkError, Orange, errors
 from orange_nb.oauth.token import Token
@@ -55,15 +55,9 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def peer() -> Iterator[tuple[str, list[int]]]:
     ports: list[int] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"ports": ports}))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", ports
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    handler = type("Handler", (_Handler,), {"ports": ports})
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url, ports
 
 
 @pytest.fixture
